@@ -1,0 +1,61 @@
+"""All configuration in one typed place, read from `ILO_*` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EmbedModel = Literal["embeddinggemma", "e5-small"]
+
+
+class Settings(BaseSettings):
+    """Paths, models, retrieval and refusal parameters.
+
+    Every field can be set from the environment, e.g. `ILO_EMBED_MODEL=e5-small`
+    or `ILO_CHROMA_HOST=127.0.0.1 ILO_CHROMA_PORT=8000` for a Chroma server.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ILO_", frozen=True)
+
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "index"
+    models_dir: Path = ROOT / "models"
+
+    embed_model: EmbedModel = "embeddinggemma"
+
+    # Chroma: embedded PersistentClient under index_dir unless a server host is set.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+
+    # Retrieval.
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(30, ge=5, le=500)
+    rrf_k: int = 60
+    # Keyword weight in the fusion, scaled by how much of the question the corpus vocabulary covers
+    # (an English question over the Chinese text covers little, so BM25 barely counts there).
+    keyword_weight: float = 1.0
+
+    # Answering.
+    max_question_chars: int = 2000
+    # Below this best dense similarity the documents are judged not to support an answer.
+    refusal_threshold: float = 0.40
+    # Units within this similarity of the best one are used to compose the answer.
+    answer_window: float = 0.06
+    max_answer_units: int = 3
+    max_answer_sentences: int = 4
+
+    lock_timeout_s: float = 600.0
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.index_dir / "chroma"
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags) on top."""
+    return Settings(**overrides)

@@ -1,0 +1,146 @@
+"""Turn parsed layout blocks into citable units: stable ids, labels, footnote links, symbols."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field, replace
+
+from .parse import SUPERSCRIPTS, Block, ParsedDocument, superscript_number
+
+SYMBOL = re.compile(r"\b(?:GB|ILC)\.\d{2,3}(?:/[A-Z][A-Za-z0-9]*|/\d+)+")
+_MARKER = re.compile(f"[{SUPERSCRIPTS}]+")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One citable piece of a document, with everything a citation needs."""
+
+    id: str
+    doc: str
+    kind: str  # title | purpose | field | paragraph | decision | footnote | deliverable | item | text
+    label: str  # what answers print: ¶10, fn 18, D1.2, Summary…
+    text: str  # the printed text, superscript footnote markers included
+    order: int  # reading order within the document
+    section: tuple[str, ...] = ()
+    paragraph: int | None = None
+    footnote: int | None = None
+    area: int | None = None
+    item: int | None = None
+    symbols: tuple[str, ...] = ()  # document symbols named by the unit or by the footnotes it cites
+    footnotes: tuple[int, ...] = ()  # footnotes this unit's markers point to
+    cited_by: tuple[str, ...] = ()  # ids of the units whose markers point to this footnote
+
+    @property
+    def plain_text(self) -> str:
+        """The text without footnote markers, for embedding, keyword search and quoting."""
+        return _MARKER.sub("", self.text)
+
+    @property
+    def embed_text(self) -> str:
+        """Section path as context, then the text: headings carry the topic of short units."""
+        context = " > ".join(self.section)
+        return f"{context}\n{self.plain_text}" if context else self.plain_text
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.embed_text.encode()).hexdigest()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Unit:
+        tuples = ("section", "symbols", "footnotes", "cited_by")
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+
+
+@dataclass
+class _Draft:
+    block: Block
+    id: str
+    label: str
+    footnotes: tuple[int, ...] = ()
+    cited_by: list[str] = field(default_factory=list)
+
+
+def find_symbols(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(SYMBOL.findall(text)))
+
+
+def footnote_markers(text: str) -> tuple[int, ...]:
+    return tuple(superscript_number(m) for m in _MARKER.findall(text))
+
+
+def _id_and_label(doc_id: str, block: Block, counters: dict[str, int]) -> tuple[str, str]:
+    kind = block.kind
+    if kind in ("paragraph", "decision"):
+        return f"{doc_id}:p{block.number}", f"¶{block.number}"
+    if kind == "footnote":
+        return f"{doc_id}:fn{block.number}", f"fn {block.number}"
+    if kind == "deliverable":
+        return f"{doc_id}:d{block.area or 0}.{block.item}", f"D{block.area or 0}.{block.item}"
+    counters[kind] = counters.get(kind, 0) + 1
+    n = counters[kind]
+    if kind == "field":
+        return f"{doc_id}:field{n}", f"Summary: {block.key}"
+    if kind in ("title", "purpose"):
+        return f"{doc_id}:{kind}", kind.capitalize() if kind == "title" else "Summary"
+    return f"{doc_id}:{kind}{n}", f"{kind} {n}"
+
+
+def build_units(doc: ParsedDocument, doc_id: str) -> list[Unit]:
+    """Units in reading order, footnotes linked both ways with the units that cite them."""
+    counters: dict[str, int] = {}
+    drafts = []
+    for block in doc.blocks:
+        uid, label = _id_and_label(doc_id, block, counters)
+        markers = () if block.kind == "footnote" else footnote_markers(block.text)
+        drafts.append(_Draft(block, uid, label, markers))
+    notes = {d.block.number: d for d in drafts if d.block.kind == "footnote"}
+    for d in drafts:
+        for n in d.footnotes:
+            if n in notes:
+                notes[n].cited_by.append(d.id)
+
+    by_id = {d.id: d for d in drafts}
+    units = []
+    for order, d in enumerate(drafts):
+        b = d.block
+        symbols = list(find_symbols(b.text))
+        for n in d.footnotes:
+            if n in notes:
+                symbols.extend(find_symbols(notes[n].block.text))
+        section = b.section
+        if b.kind == "footnote" and d.cited_by:
+            section = by_id[d.cited_by[0]].block.section  # where the citing paragraph stands
+        units.append(
+            Unit(
+                id=d.id,
+                doc=doc_id,
+                kind=b.kind,
+                label=d.label,
+                text=b.text,
+                order=order,
+                section=section,
+                paragraph=b.number if b.kind in ("paragraph", "decision") else None,
+                footnote=b.number if b.kind == "footnote" else None,
+                area=b.area,
+                item=b.item,
+                symbols=tuple(dict.fromkeys(symbols)),
+                footnotes=tuple(n for n in d.footnotes if n in notes),
+                cited_by=tuple(d.cited_by),
+            )
+        )
+    return units
+
+
+def with_doc(unit: Unit, doc_id: str) -> Unit:
+    """The same unit under another document id (synthetic corpora for benchmarks)."""
+    old = unit.doc
+    return replace(
+        unit,
+        id=unit.id.replace(old, doc_id, 1),
+        doc=doc_id,
+        cited_by=tuple(c.replace(old, doc_id, 1) for c in unit.cited_by),
+    )
