@@ -14,6 +14,7 @@ The build id is a hash of the model and every unit's content: an unchanged corpu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -160,13 +161,12 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def _add_to_chroma(client, name: str, ids, vectors, documents, metadatas, batch: int = 1000) -> None:
     """Write one collection through llama-index's Chroma store (cosine space)."""
+    from chromadb.errors import NotFoundError
     from llama_index.core.schema import TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    try:
-        client.delete_collection(name)  # leftovers of an interrupted build
-    except Exception:
-        pass
+    with contextlib.suppress(NotFoundError):  # leftovers of an interrupted build
+        client.delete_collection(name)
     collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
     store = ChromaVectorStore(chroma_collection=collection)
     nodes = [
@@ -264,11 +264,13 @@ def build_index(settings: Settings, progress: bool = True, embedder=None) -> Bui
 
 
 def _collections_complete(client, current: dict) -> bool:
+    from chromadb.errors import NotFoundError
+
     try:
         u = client.get_collection(f"u-{current['build']}")
         s = client.get_collection(f"s-{current['build']}")
         return u.count() == current["units"] and s.count() == current["sentences"]
-    except Exception:
+    except (NotFoundError, KeyError):
         return False
 
 
@@ -343,11 +345,13 @@ def load_index(settings: Settings) -> Index:
         sentences = record["sentences"]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise IndexCorrupt(f"the index build {path.parent} is damaged ({e}); run: python -m assistant ingest") from None
+    from chromadb.errors import NotFoundError
+
     client = chroma_client(settings)
     try:
         unit_coll = client.get_collection(f"u-{current['build']}")
         sent_coll = client.get_collection(f"s-{current['build']}")
-    except Exception as e:
+    except NotFoundError as e:
         raise IndexCorrupt(
             f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
         ) from None

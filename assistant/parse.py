@@ -164,16 +164,14 @@ def parse_text(text: str) -> ParsedDocument:
         in_list, items, open_para = bool(DELIVERABLES.search(text)), 0, None
 
     for line in body:
-        if m := _FOOTNOTE.match(line):
-            if superscript_number(m["num"]) == next_note:
-                doc.blocks.append(Block("footnote", m["text"], tuple(section), number=next_note))
-                next_note += 1
-                continue
-        if m := _ROMAN.match(line):
-            if _heading_like(m["text"]):
-                set_heading(0, line)
-                area = None
-                continue
+        if (m := _FOOTNOTE.match(line)) and superscript_number(m["num"]) == next_note:
+            doc.blocks.append(Block("footnote", m["text"], tuple(section), number=next_note))
+            next_note += 1
+            continue
+        if (m := _ROMAN.match(line)) and _heading_like(m["text"]):
+            set_heading(0, line)
+            area = None
+            continue
         if m := _NUMBERED.match(line):
             num, rest = int(m["num"]), m["text"]
             if num == next_para and not (_heading_like(rest) and FOCUS_AREA.search(rest)):
