@@ -1,0 +1,126 @@
+"""Extractive answers: the best sentences of the best units, each followed by its citation label."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .units import Unit
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def language_of(text: str) -> str:
+    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    return "zh" if cjk and cjk >= 0.25 * latin else "en"
+
+
+@dataclass
+class Citation:
+    unit: Unit
+    score: float
+    sentences: list[str] = field(default_factory=list)  # the quoted sentences this unit supports
+
+    def to_dict(self) -> dict:
+        u = self.unit
+        return {
+            "doc": u.doc,
+            "label": u.label,
+            "kind": u.kind,
+            "paragraph": u.paragraph,
+            "footnote": u.footnote,
+            "section": " > ".join(u.section),
+            "text": u.text,
+            "score": round(float(self.score), 4),
+            "id": u.id,
+            "quote": self.sentences,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    answered: bool
+    mode: str = "extractive"
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)  # the ranked units, for retrieval metrics
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone: str = ""  # the question as retrieval saw it (follow-ups rewritten)
+    language: str = "en"
+    id: object = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "question": self.question,
+            "answer": self.answer,
+            "answered": self.answered,
+            "mode": self.mode,
+            "language": self.language,
+            "standalone_question": self.standalone,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": self.retrieved,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+
+LEAD_IN = {
+    "zh": "根据 {symbol}：",
+    "en": "According to {symbol} (quoted from the Chinese text):",
+}
+LOOKUP_LEAD_IN = {"zh": "{labels} 原文如下：", "en": "The text of {labels} (Chinese original):"}
+REFUSAL = {
+    "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
+    "en": "The documents do not support an answer to this question. I answer only from {symbol} and the papers "
+    "it cites; try rephrasing, or ask for a paragraph directly (e.g. “What does paragraph 12 say?”).",
+}
+UNKNOWN_REF = {
+    "zh": "文件中没有 {refs}（{symbol} 包含 {ranges}）。",
+    "en": "There is no {refs} in {symbol} (it has {ranges}).",
+}
+
+
+def cite(text: str, label: str) -> str:
+    return f"{text} [{label}]"
+
+
+def compose_lookup(units: list[Unit], lang: str) -> str:
+    labels = "、".join(u.label for u in units) if lang == "zh" else ", ".join(u.label for u in units)
+    body = "\n".join(cite(u.plain_text, u.label) for u in units)
+    return f"{LOOKUP_LEAD_IN[lang].format(labels=labels)}\n{body}"
+
+
+def select_sentences(
+    qvec: np.ndarray,
+    sentences: list[tuple[dict, np.ndarray]],
+    units: dict[str, Unit],
+    max_sentences: int,
+    margin: float,
+) -> list[tuple[dict, float]]:
+    """The sentences closest to the question: the best of the first unit, the best of any other unit
+    close to the overall best, then the rest while within the margin; returned in reading order."""
+    if not sentences:
+        return []
+    scored = sorted(((s, float(v @ qvec)) for s, v in sentences), key=lambda x: -x[1])
+    best = scored[0][1]
+    chosen: dict[str, tuple[dict, float]] = {}
+    seen_units: set[str] = set()
+    for s, score in scored:
+        if len(chosen) >= max_sentences:
+            break
+        first_of_unit = s["unit"] not in seen_units
+        if score >= best - margin or (first_of_unit and score >= best - 2 * margin):
+            chosen[s["id"]] = (s, score)
+            seen_units.add(s["unit"])
+    return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
+
+
+def compose_extractive(picked: list[tuple[dict, float]], units: dict[str, Unit], lang: str, symbol: str) -> str:
+    lines = [cite(s["text"], units[s["unit"]].label) for s, _ in picked]
+    sep = "" if lang == "zh" else " "
+    return LEAD_IN[lang].format(symbol=symbol) + ("\n" if lang == "en" else "") + sep.join(lines)

@@ -1,0 +1,108 @@
+"""The question-answering engine: validate → rewrite follow-ups → look up or retrieve → answer or refuse.
+
+One Engine is shared by every interface (CLI, chat, batch, UI); it is safe to call from several threads.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import answer as A
+from . import lookup
+from .config import Settings
+from .followup import standalone_question
+from .retrieve import RetrievalMode, Retriever
+
+
+class InvalidQuestion(ValueError):
+    """The question cannot be answered as given (empty, too long); the message says why."""
+
+
+def validate(question: object, max_chars: int) -> str:
+    """The question stripped, or a clear error; no model is loaded for this."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("the question must be text")
+    q = question.strip()
+    if not q:
+        raise InvalidQuestion("the question is empty")
+    if len(q) > max_chars:
+        raise InvalidQuestion(
+            f"the question is {len(q):,} characters long; the limit is {max_chars:,}. Ask about one point at a time."
+        )
+    return q
+
+
+class Engine:
+    def __init__(self, settings: Settings, index=None, embedder=None):
+        from .embed import get_embedder
+        from .index import load_index
+
+        self.settings = settings
+        self.index = index or load_index(settings)
+        self.embedder = embedder or get_embedder(settings.embed_model, settings.models_dir)
+        self.retriever = Retriever(self.index, self.embedder, settings)
+        docs = self.index.documents
+        self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
+
+    def ask(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        retrieval: RetrievalMode = "hybrid",
+        qid: object = None,
+    ) -> A.Answer:
+        t0 = time.perf_counter()
+        q = validate(question, self.settings.max_question_chars)
+        lang = A.language_of(q)
+        standalone = standalone_question(q, history)
+        result = A.Answer(question=q, answer="", answered=False, standalone=standalone, language=lang, id=qid)
+
+        found = lookup.find(q, self.index.units)
+        if found.unknown and not found.units:
+            result.answer = A.UNKNOWN_REF[lang].format(
+                refs=", ".join(found.unknown), symbol=self.symbol, ranges=lookup.ranges(self.index.units)
+            )
+        elif found.pure or (found.symbols and found.units):
+            result.answer = A.compose_lookup(found.units, lang)
+            result.answered = True
+            result.mode = "lookup"
+            result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
+            result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
+        else:
+            self._answer_from_retrieval(result, standalone, found, lang, retrieval)
+        result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
+        return result
+
+    def _answer_from_retrieval(self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode) -> None:
+        s = self.settings
+        r = self.retriever.retrieve(query, mode=mode)
+        result.timings_ms.update(r.timings_ms)
+        result.retrieved = [
+            {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
+        ]
+        if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
+            candidates = found.units
+        else:
+            weak = r.top_dense < s.refusal_threshold if mode != "keyword" else not r.hits
+            if weak or not r.hits:
+                result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+                return
+            top = r.hits[0].dense
+            candidates = [
+                h.unit for h in r.hits[: s.max_answer_units] if h is r.hits[0] or h.dense >= top - s.answer_window
+            ]
+        t = time.perf_counter()
+        units = {u.id: u for u in candidates}
+        qvec = r.query_vec if r.query_vec is not None else self.embedder.embed_query(query)
+        picked = A.select_sentences(
+            qvec, self.index.sentence_vectors(list(units)), units, s.max_answer_sentences, s.answer_window / 2
+        )
+        result.answer = A.compose_extractive(picked, units, lang, self.symbol)
+        scores = {h.unit.id: h.dense for h in r.hits}
+        by_unit: dict[str, A.Citation] = {}
+        for sent, _ in picked:
+            uid = sent["unit"]
+            by_unit.setdefault(uid, A.Citation(units[uid], scores.get(uid, 0.0))).sentences.append(sent["text"])
+        result.citations = list(by_unit.values())
+        result.answered = bool(picked)
+        result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000

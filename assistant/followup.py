@@ -1,0 +1,42 @@
+"""Rewrite a follow-up question into a standalone one, by rule (no language model needed).
+
+Rule: when the conversation has an earlier user question and the new one leans on it (a pronoun such
+as "its"/"they"/"其"/"该", an opener such as "And …"/"What about …"/"那…呢", or it is very short),
+retrieval sees the earlier question followed by the new one. A question that names its own topic is
+left alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+_EN_ANAPHOR = re.compile(
+    r"\b(it|its|they|their|them|this|that|these|those|there|he|she|his|her|the same|above|mentioned|such)\b", re.I
+)
+_EN_OPENER = re.compile(r"^\s*(and|also|what about|how about|and what|then|so|any|more|why|how so)\b", re.I)
+_ZH_ANAPHOR = re.compile(r"(它|它们|其|该|此|这些|那些|这个|那个|上述|他们|她们|这一|那一|这方面|同样)")
+_ZH_OPENER = re.compile(r"^(那么|那|还有|另外|此外|以及|并且|而|又)|呢[？?]?$")
+SHORT_EN_WORDS = 4
+SHORT_ZH_CHARS = 6
+
+
+def is_followup(question: str) -> bool:
+    q = question.strip()
+    words = re.findall(r"[A-Za-z]+", q)
+    cjk = re.findall(r"[\u4e00-\u9fff]", q)
+    if cjk:
+        return bool(_ZH_ANAPHOR.search(q) or _ZH_OPENER.search(q)) or len(cjk) <= SHORT_ZH_CHARS
+    return bool(_EN_ANAPHOR.search(q) or _EN_OPENER.search(q)) or len(words) <= SHORT_EN_WORDS
+
+
+def standalone_question(question: str, history: list[dict] | None) -> str:
+    """The question retrieval should see, given earlier turns [{"role", "content"}, ...]."""
+    context = ""  # the standalone form of the latest user turn
+    for turn in history or []:
+        if turn.get("role") == "user" and turn.get("content", "").strip():
+            context = _resolve(turn["content"].strip(), context)
+    return _resolve(question.strip(), context)
+
+
+def _resolve(question: str, context: str) -> str:
+    return f"{context} {question}" if context and is_followup(question) else question

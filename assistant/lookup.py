@@ -1,0 +1,80 @@
+"""Direct look-ups: questions that name a paragraph, footnote, deliverable or document symbol."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .units import SYMBOL, Unit
+
+_PARA = re.compile(r"第\s*(\d{1,4})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(\d{1,4})\b", re.IGNORECASE)
+_NOTE = re.compile(
+    r"(?:脚注|注释|尾注)\s*(?:第\s*)?(\d{1,4})|第\s*(\d{1,4})\s*(?:个|条)?\s*脚注|(?:\bfootnotes?|\bfn\.?|\bnotes?)\s*(\d{1,4})\b",
+    re.IGNORECASE,
+)
+_DELIVERABLE = re.compile(r"\bD(\d)\.(\d{1,2})\b")
+# What remains of a pure look-up once the reference is removed: "What does … say?", "…说了什么".
+_LOOKUP_FILLER = re.compile(
+    r"(what|does|do|is|in|the|say|says|said|about|show|quote|text|of|me|give|read|content|contents|full|"
+    r"说了什么|说什么|讲了什么|讲什么|的内容|内容|是什么|写了什么|原文|全文|请|给出|显示|引用|什么|的|是|\?|？|。|\.|,|，|\s)+",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Lookup:
+    """Units a question names, and names that match nothing (reported, never guessed)."""
+
+    units: list[Unit] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    symbols: list[str] = field(default_factory=list)
+    pure: bool = False  # the question only asks for the named units' text
+
+    @property
+    def found(self) -> bool:
+        return bool(self.units or self.unknown)
+
+
+def _numbers(regex: re.Pattern, text: str) -> list[int]:
+    return [int(next(g for g in m.groups() if g)) for m in regex.finditer(text)]
+
+
+def find(question: str, units: list[Unit]) -> Lookup:
+    """Resolve the paragraph, footnote, deliverable and symbol references in a question."""
+    out = Lookup()
+    paragraphs = {u.paragraph: u for u in units if u.paragraph is not None}
+    notes = {u.footnote: u for u in units if u.footnote is not None}
+    delivs = {(u.area, u.item): u for u in units if u.kind == "deliverable"}
+    rest = question
+    for n in _numbers(_PARA, question):
+        (out.units.append(paragraphs[n]) if n in paragraphs else out.unknown.append(f"¶{n}"))
+    rest = _PARA.sub(" ", rest)
+    for n in _numbers(_NOTE, question):
+        (out.units.append(notes[n]) if n in notes else out.unknown.append(f"fn {n}"))
+    rest = _NOTE.sub(" ", rest)
+    for m in _DELIVERABLE.finditer(question):
+        key = (int(m[1]), int(m[2]))
+        (out.units.append(delivs[key]) if key in delivs else out.unknown.append(f"D{key[0]}.{key[1]}"))
+    rest = _DELIVERABLE.sub(" ", rest)
+    for sym in dict.fromkeys(SYMBOL.findall(question)):
+        out.symbols.append(sym)
+        naming = [u for u in units if sym in u.symbols and u.kind in ("footnote", "field")]
+        if not naming:
+            out.unknown.append(sym)
+        out.units.extend(naming)
+    rest = SYMBOL.sub(" ", rest)
+    out.units = list({u.id: u for u in out.units}.values())
+    out.pure = out.found and not _LOOKUP_FILLER.sub("", rest)
+    return out
+
+
+def ranges(units: list[Unit]) -> str:
+    """'¶1–32, fn 1–19' style summary of what exists, for messages about unknown numbers."""
+    paras = sorted(u.paragraph for u in units if u.paragraph is not None)
+    notes = sorted(u.footnote for u in units if u.footnote is not None)
+    parts = []
+    if paras:
+        parts.append(f"¶{paras[0]}–{paras[-1]}")
+    if notes:
+        parts.append(f"fn {notes[0]}–{notes[-1]}")
+    return ", ".join(parts)

@@ -1,0 +1,86 @@
+"""Hybrid retrieval: dense (Chroma) and keyword (jieba BM25) rankings, fused by weighted reciprocal rank."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .keyword import tokenize
+from .units import Unit
+
+RetrievalMode = Literal["hybrid", "dense", "keyword"]
+
+
+@dataclass
+class Hit:
+    unit: Unit
+    score: float  # fused score, for ranking only
+    dense: float  # cosine similarity of question and unit (0 when not computed)
+    keyword: float  # BM25 score
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    query_vec: np.ndarray | None
+    top_dense: float  # best cosine similarity in the whole index: the evidence strength
+    keyword_weight: float
+    timings_ms: dict[str, float]
+
+
+def keyword_weight(base: float, coverage: float) -> float:
+    """How much BM25 counts: an English question over Chinese text shares few terms with it, and its
+    BM25 ranking is then noise, so the weight falls with the share of question terms the corpus has."""
+    return base * coverage**2
+
+
+def fuse(
+    dense: list[tuple[str, float]], keyword: list[tuple[str, float]], kw_weight: float, rrf_k: int
+) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion of two rankings of unit ids."""
+    scores: dict[str, float] = {}
+    for rank, (uid, _) in enumerate(dense):
+        scores[uid] = scores.get(uid, 0.0) + 1.0 / (rrf_k + rank + 1)
+    for rank, (uid, _) in enumerate(keyword):
+        scores[uid] = scores.get(uid, 0.0) + kw_weight / (rrf_k + rank + 1)
+    return sorted(scores.items(), key=lambda x: -x[1])
+
+
+class Retriever:
+    def __init__(self, index, embedder, settings):
+        self.index, self.embedder, self.settings = index, embedder, settings
+
+    def retrieve(self, query: str, mode: RetrievalMode = "hybrid", k: int | None = None) -> Retrieval:
+        s, ix = self.settings, self.index
+        k = k or s.top_k
+        timings: dict[str, float] = {}
+        dense: list[tuple[str, float]] = []
+        qvec = None
+        if mode != "keyword":
+            t = time.perf_counter()
+            qvec = self.embedder.embed_query(query)
+            timings["embed_ms"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            dense = ix.dense(qvec, s.candidates)
+            timings["dense_ms"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        tokens = tokenize(query)
+        kw_scores = ix.bm25.scores(tokens)
+        order = np.argsort(-kw_scores)[: s.candidates]
+        keyword = [(ix.units[i].id, float(kw_scores[i])) for i in order if kw_scores[i] > 0]
+        timings["keyword_ms"] = (time.perf_counter() - t) * 1000
+
+        if mode == "dense":
+            weight, ranked = 0.0, dense
+        elif mode == "keyword":
+            weight, ranked = 1.0, keyword
+        else:
+            weight = keyword_weight(s.keyword_weight, ix.bm25.coverage(tokens))
+            ranked = fuse(dense, keyword, weight, s.rrf_k)
+        dense_of = dict(dense)
+        kw_of = dict(keyword)
+        hits = [Hit(ix.by_id[uid], score, dense_of.get(uid, 0.0), kw_of.get(uid, 0.0)) for uid, score in ranked[:k]]
+        return Retrieval(hits, qvec, dense[0][1] if dense else 0.0, weight, timings)
