@@ -75,7 +75,8 @@ LEAD_IN = {
 }
 LOOKUP_LEAD_IN = {"zh": "{labels} 原文如下：", "en": "The text of {labels} (Chinese original):"}
 REFUSAL = {
-    "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
+    "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；"
+    "可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
     "en": "The documents do not support an answer to this question. I answer only from {symbol} and the papers "
     "it cites; try rephrasing, or ask for a paragraph directly (e.g. “What does paragraph 12 say?”).",
 }
