@@ -51,6 +51,7 @@ class Answer:
     retrieved: list[dict] = field(default_factory=list)  # the ranked units, for retrieval metrics
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone: str = ""  # the question as retrieval saw it (follow-ups rewritten)
+    evidence: float | None = None  # best question–unit cosine similarity: what the refusal is judged on
     language: str = "en"
     id: object = None
 
@@ -63,6 +64,7 @@ class Answer:
             "mode": self.mode,
             "language": self.language,
             "standalone_question": self.standalone,
+            "evidence": None if self.evidence is None else round(float(self.evidence), 4),
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": self.retrieved,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},

@@ -58,8 +58,8 @@ def format_answer(a) -> str:
     return "\n".join(lines)
 
 
-def _read_batch(path: str) -> list[tuple[int, dict | None, str | None]]:
-    """(line number, request or None, error or None) for each non-empty line."""
+def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict | None, str | None]]:
+    """(line number, request or None, error or None) for each non-empty JSON line."""
     out = []
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     for n, line in enumerate(text.splitlines(), 1):
@@ -67,7 +67,7 @@ def _read_batch(path: str) -> list[tuple[int, dict | None, str | None]]:
             continue
         try:
             req = json.loads(line)
-            if not isinstance(req, dict) or "question" not in req:
+            if not isinstance(req, dict) or (need_question and "question" not in req):
                 raise ValueError('each line must be a JSON object with a "question"')
             history = req.get("history") or []
             if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
@@ -165,6 +165,39 @@ def cmd_models(args) -> int:
     return 0
 
 
+def cmd_eval(args) -> int:
+    from . import evaluation as E
+
+    gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
+    if args.answers:
+        by_id = {}
+        for _, req, err in _read_batch(args.answers, need_question=False):
+            if err:
+                return _fail(err, EXIT_USAGE)
+            by_id[str(req.get("id"))] = req
+        rows = {"answers": E.summarise([E.score_one(g, by_id.get(g["id"], {})) for g in gold])}
+    else:
+        engine = _engine(_settings(args))
+        modes = ["hybrid", "dense", "keyword"] if args.compare else [args.retrieval]
+        rows = {}
+        for mode in modes:
+            _, scores = E.run(engine, gold, retrieval=mode)
+            rows[mode] = E.summarise(scores)
+            if mode == "hybrid" and args.calibrate:
+                t, acc = E.best_threshold(scores)
+                print(f"calibration: refusal threshold {t:.3f} gives refusal accuracy {acc:.3f}")
+    metrics = list(next(iter(rows.values())))
+    print("| config | " + " | ".join(metrics) + " |")
+    print("|---" * (len(metrics) + 1) + "|")
+    for name, row in rows.items():
+        print(f"| {name} | " + " | ".join(_fmt(row[m]) for m in metrics) + " |")
+    return 0
+
+
+def _fmt(x) -> str:
+    return str(x) if isinstance(x, int) else f"{x:.3f}" if x < 10 else f"{x:.0f}"
+
+
 def _engine(settings):
     from .engine import Engine
 
@@ -195,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="a conversation in the terminal; follow-up questions use the history")
     chat.set_defaults(func=cmd_chat)
+
+    ev = sub.add_parser("eval", help="score the assistant (or answers made elsewhere) on the gold questions")
+    ev.add_argument("--compare", action="store_true", help="hybrid, dense-only and keyword-only side by side")
+    ev.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    ev.add_argument("--answers", metavar="FILE.jsonl", help="score these JSON answers instead of running")
+    ev.add_argument("--gold", metavar="FILE.jsonl", help="gold questions (default: eval/gold/questions.jsonl)")
+    ev.add_argument("--calibrate", action="store_true", help="print the refusal threshold that fits best")
+    ev.set_defaults(func=cmd_eval)
 
     mod = sub.add_parser("models", help="install or list the offline models")
     mod.add_argument("action", choices=["install", "list"])

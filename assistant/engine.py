@@ -77,6 +77,7 @@ class Engine:
         s = self.settings
         r = self.retriever.retrieve(query, mode=mode)
         result.timings_ms.update(r.timings_ms)
+        result.evidence = r.top_dense
         result.retrieved = [
             {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
         ]
