@@ -195,7 +195,10 @@ def build_index(settings: Settings, progress: bool = True, embedder=None) -> Bui
             f"another process is building the index (lock {settings.index_dir / '.lock'}); try again when it finishes"
         ) from None
     try:
-        current = read_current(settings.index_dir)
+        try:
+            current = read_current(settings.index_dir)
+        except IndexCorrupt:
+            current = None  # rebuilding is the repair
         client = chroma_client(settings)
         if current and current.get("build") == build_id and _collections_complete(client, current):
             return BuildReport(

@@ -1,0 +1,113 @@
+"""Index builds: incremental by content hash, atomic when interrupted, locked, clear errors.
+
+These use the real e5-small model and real Chroma (fast enough to build several times)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from filelock import FileLock
+
+from assistant.config import ROOT
+from assistant.corpus import CorpusError
+from assistant.engine import Engine
+from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, build_index, load_index
+
+
+def edit_plan(settings, old: str, new: str) -> None:
+    path = settings.corpus_dir / "GB.334-INS-3-1.zh.txt"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_unchanged_corpus_rebuilds_nothing(small_settings):
+    first = build_index(small_settings, progress=False)
+    assert not first.unchanged and first.embedded > 0
+    again = build_index(small_settings, progress=False)
+    assert again.unchanged and again.embedded == 0 and again.build_id == first.build_id
+
+
+def test_one_changed_paragraph_embeds_only_its_texts(small_settings):
+    build_index(small_settings, progress=False)
+    edit_plan(small_settings, "劳工局的实力在于是否拥有一支精干敬业的劳动力队伍。", "劳工局的实力在于一支敬业的队伍。")
+    report = build_index(small_settings, progress=False)
+    assert not report.unchanged
+    assert 1 <= report.embedded <= 3  # ¶25 and its changed sentence, nothing else
+    engine = Engine(small_settings)
+    assert "一支敬业的队伍" in engine.ask("第25段说了什么").answer
+
+
+def test_interrupted_build_leaves_old_index_usable(small_settings):
+    old = build_index(small_settings, progress=False)
+    # A second document makes the next build long enough to kill in the middle of embedding.
+    text = (small_settings.corpus_dir / "GB.334-INS-3-1.zh.txt").read_text(encoding="utf-8")
+    (small_settings.corpus_dir / "copy.txt").write_text(text.replace("国际劳工组织", "国际劳工局"), encoding="utf-8")
+    manifest = json.loads((small_settings.corpus_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["documents"].append({**manifest["documents"][0], "id": "COPY", "source": "copy.txt"})
+    (small_settings.corpus_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    env = {
+        **os.environ,
+        "ILO_CORPUS_DIR": str(small_settings.corpus_dir),
+        "ILO_INDEX_DIR": str(small_settings.index_dir),
+        "ILO_EMBED_MODEL": "e5-small",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ingest"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    seen = ""
+    while "text/s]" not in seen:  # the progress bar has started counting
+        seen += proc.stderr.read(1)
+        assert proc.poll() is None, seen
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    current = json.loads((small_settings.index_dir / "current.json").read_text())
+    assert current["build"] == old.build_id
+    engine = Engine(small_settings)
+    assert engine.ask("第12段说了什么").answered
+    resumed = build_index(small_settings, progress=False)  # the lock died with the process
+    assert resumed.reused > 230  # the old document's vectors and what the killed build cached
+    assert load_index(small_settings).build_id == resumed.build_id
+
+
+def test_second_writer_gets_a_clear_error(small_settings):
+    small_settings.index_dir.mkdir(parents=True)
+    settings = small_settings.model_copy(update={"lock_timeout_s": 0.2})
+    with FileLock(str(settings.index_dir / ".lock")):
+        t = time.perf_counter()
+        with pytest.raises(IndexBusy, match="another process is building"):
+            build_index(settings, progress=False)
+        assert time.perf_counter() - t < 5
+
+
+def test_missing_index_says_what_to_run(small_settings):
+    with pytest.raises(IndexMissing, match="python -m assistant ingest"):
+        load_index(small_settings)
+
+
+def test_corrupt_index_says_what_to_run(small_settings):
+    build_index(small_settings, progress=False)
+    (small_settings.index_dir / "current.json").write_text("{not json")
+    with pytest.raises(IndexCorrupt, match="python -m assistant ingest"):
+        load_index(small_settings)
+    assert not build_index(small_settings, progress=False).unchanged  # ingest repairs it
+    assert load_index(small_settings).units
+
+
+def test_broken_corpus_file_leaves_index_intact(small_settings):
+    good = build_index(small_settings, progress=False)
+    (small_settings.corpus_dir / "GB.334-INS-3-1.zh.txt").write_bytes(b"\xff\xfe\x00broken")
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        build_index(small_settings, progress=False)
+    (small_settings.corpus_dir / "GB.334-INS-3-1.zh.txt").write_text("no structure at all", encoding="utf-8")
+    with pytest.raises(CorpusError, match="GB.334-INS-3-1.zh.txt"):
+        build_index(small_settings, progress=False)
+    assert load_index(small_settings).build_id == good.build_id
