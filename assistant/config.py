@@ -42,8 +42,11 @@ class Settings(BaseSettings):
 
     # Answering.
     max_question_chars: int = 2000
-    # Below this best dense similarity the documents are judged not to support an answer.
-    refusal_threshold: float = 0.40
+    # Below this best question–unit similarity the documents are judged not to support an answer.
+    # Per question language: EmbeddingGemma scores English questions over the Chinese text lower.
+    # Calibrated on eval/gold (see eval/README.md); e5-small needs its own values.
+    refusal_threshold_zh: float = 0.38
+    refusal_threshold_en: float = 0.20
     # Units within this similarity of the best one are used to compose the answer.
     answer_window: float = 0.06
     max_answer_units: int = 3

@@ -84,7 +84,8 @@ class Engine:
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
         else:
-            weak = r.top_dense < s.refusal_threshold if mode != "keyword" else not r.hits
+            threshold = s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
+            weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
                 result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
                 return

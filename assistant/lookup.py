@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .keyword import tokenize
 from .units import SYMBOL, Unit
 
 _PARA = re.compile(r"第\s*(\d{1,4})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(\d{1,4})\b", re.IGNORECASE)
@@ -13,11 +14,9 @@ _NOTE = re.compile(
     re.IGNORECASE,
 )
 _DELIVERABLE = re.compile(r"\bD(\d)\.(\d{1,2})\b")
-# What remains of a pure look-up once the reference is removed: "What does … say?", "…说了什么".
-_LOOKUP_FILLER = re.compile(
-    r"(what|does|do|is|in|the|say|says|said|about|show|quote|text|of|me|give|read|content|contents|full|"
-    r"说了什么|说什么|讲了什么|讲什么|的内容|内容|是什么|写了什么|原文|全文|请|给出|显示|引用|什么|的|是|\?|？|。|\.|,|，|\s)+",
-    re.IGNORECASE,
+# Words that ask for a named unit's text rather than about it: "What does … say?", "…写的是什么".
+_LOOKUP_WORDS = frozenset(
+    "say says said show quote text content contents full read give me 说 讲 写 内容 原文 全文 请 给出 显示 引用".split()
 )
 
 
@@ -64,7 +63,7 @@ def find(question: str, units: list[Unit]) -> Lookup:
         out.units.extend(naming)
     rest = SYMBOL.sub(" ", rest)
     out.units = list({u.id: u for u in out.units}.values())
-    out.pure = out.found and not _LOOKUP_FILLER.sub("", rest)
+    out.pure = out.found and all(t in _LOOKUP_WORDS for t in tokenize(rest))
     return out
 
 

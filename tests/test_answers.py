@@ -1,0 +1,133 @@
+"""Answers from the default configuration (EmbeddingGemma, hybrid retrieval, extractive), end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.engine import InvalidQuestion
+
+DOC = "GB.334-INS-3-1"
+
+RETRIEVAL_CASES = [
+    ("南南合作方面有哪些2019年的可交付成果？", "d2.5"),
+    ("Which 2019 deliverable concerns South-South and triangular cooperation?", "d2.5"),
+    ("国际劳工组织的附加值体现在哪里？", "p29"),
+    ("Where does the ILO's added value lie, according to the plan?", "p29"),
+    ("Who is the author unit of this paper?", "field7"),
+    ("新一代体面劳动国别计划的试点在多少个国家实施？", "p16"),
+    ("Since when has the ILO published financial data through the International Aid Transparency Initiative?", "p24"),
+    ("What does the action plan propose to update about constituents' capacity development?", "p14"),
+    ("仅靠官方发展援助能否在2030年前实现可持续发展目标？", "p19"),
+    ("Which Governing Body paper is cited for the evaluation strategy 2018-21?", "fn11"),
+]
+
+
+@pytest.mark.parametrize(("question", "unit"), RETRIEVAL_CASES)
+def test_right_unit_is_retrieved_in_both_languages(engine, question, unit):
+    a = engine.ask(question)
+    assert f"{DOC}:{unit}" in [r["id"] for r in a.retrieved[:5]], a.retrieved
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("国际劳工组织的附加值体现在哪里？", "¶29"),
+        ("Who is the author unit of this paper?", "Summary: 作者单位"),
+    ],
+)
+def test_answer_cites_the_paragraph_it_quotes(engine, question, label):
+    a = engine.ask(question)
+    assert a.answered
+    assert a.citations[0].unit.label == label
+    assert f"[{label}]" in a.answer
+    for c in a.citations:  # every quoted sentence comes from the unit it is cited to
+        for sentence in c.sentences:
+            assert sentence in c.unit.plain_text
+            assert f"{sentence} [{c.unit.label}]" in a.answer
+
+
+def test_lead_in_follows_the_question_language(engine):
+    assert engine.ask("国际劳工组织的附加值体现在哪里？").answer.startswith("根据")
+    assert engine.ask("Where does the ILO's added value lie?").answer.startswith("According to")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "Who won the 2018 FIFA World Cup?",
+        "明天日内瓦天气怎么样？",
+        "Can you give me a recipe for pork dumplings?",
+    ],
+)
+def test_out_of_scope_questions_are_refused(engine, question):
+    a = engine.ask(question)
+    assert not a.answered
+    assert a.citations == []
+    assert "do not support" in a.answer or "没有足够的依据" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("What does paragraph 12 say?", "¶12"),
+        ("第12段说了什么", "¶12"),
+        ("footnote 18", "fn 18"),
+        ("脚注 1 写的是什么？", "fn 1"),
+    ],
+)
+def test_direct_lookups_go_straight_to_the_unit(engine, question, label):
+    a = engine.ask(question)
+    assert a.answered and a.mode == "lookup"
+    assert [c.unit.label for c in a.citations] == [label]
+    assert a.citations[0].unit.plain_text in a.answer
+
+
+def test_symbol_lookup_lists_the_footnotes_naming_it(engine):
+    a = engine.ask("Where is GB.332/PFA/8 cited?")
+    assert [c.unit.label for c in a.citations] == ["fn 11"]
+
+
+def test_unknown_paragraph_is_reported_not_guessed(engine):
+    a = engine.ask("What does paragraph 99 say?")
+    assert not a.answered and a.citations == []
+    assert "¶99" in a.answer and "¶1–32" in a.answer
+    assert "第 99 段" not in a.answer
+    assert "没有 ¶99" in engine.ask("第99段说了什么？").answer
+
+
+def test_unknown_symbol_is_reported(engine):
+    a = engine.ask("What does GB.999/XYZ/1 say?")
+    assert not a.answered and "GB.999/XYZ/1" in a.answer
+
+
+def test_follow_up_uses_the_conversation(engine):
+    history = [
+        {"role": "user", "content": "Which 2019 deliverable concerns South-South cooperation?"},
+        {"role": "assistant", "content": "巩固南南合作和三角合作的良好实践 [D2.5]"},
+    ]
+    a = engine.ask("And which conference is it to be promoted at?", history)
+    assert "South-South" in a.standalone
+    assert f"{DOC}:d2.5" in [r["id"] for r in a.retrieved[:3]]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 10_000])
+def test_bad_questions_get_a_clear_error(engine, question):
+    with pytest.raises(InvalidQuestion, match="empty|10,000 characters"):
+        engine.ask(question)
+
+
+def test_json_contract(engine):
+    for q in ["国际劳工组织的附加值体现在哪里？", "What is the capital of France?", "footnote 18"]:
+        d = json.loads(json.dumps(engine.ask(q, qid="x1").to_dict(), ensure_ascii=False))
+        assert {"id", "question", "answer", "answered", "mode", "citations", "timings_ms"} <= set(d)
+        assert d["id"] == "x1" and d["question"] == q and isinstance(d["answered"], bool)
+        assert d["answered"] == bool(d["citations"])  # a refusal cites nothing; an answer cites something
+        for c in d["citations"]:
+            assert set(c) >= {"doc", "label", "kind", "paragraph", "footnote", "section", "text", "score"}
+            assert c["doc"] == DOC
+            assert c["paragraph"] is None or isinstance(c["paragraph"], int)
+            assert c["footnote"] is None or isinstance(c["footnote"], int)
+        assert all(isinstance(v, float | int) for v in d["timings_ms"].values())

@@ -1,0 +1,83 @@
+"""The command line: instant help and validation, JSON output, batch files that lose nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.config import ROOT
+
+
+def run(args, env=None, stdin=None, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_and_validation_load_no_heavy_library():
+    code = (
+        "import sys; from assistant.cli import main\n"
+        "for argv in (['ask', ''], ['ask', 'x' * 10000]):\n"
+        "    assert main(argv) == 2\n"
+        "heavy = ('torch', 'sentence_transformers', 'gradio', 'chromadb', 'llama_index.core')\n"
+        "heavy = [m for m in heavy if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "the question is empty" in r.stderr
+    assert "10,000 characters" in r.stderr
+    assert "ingest" in run(["--help"]).stdout
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    r = run(["ask", "What does paragraph 12 say?"], env={"ILO_INDEX_DIR": str(tmp_path / "none")})
+    assert r.returncode == 1
+    assert "no index" in r.stderr and "python -m assistant ingest" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.fixture(scope="module")
+def index_env(engine):
+    return {"ILO_INDEX_DIR": str(engine.settings.index_dir)}
+
+
+def test_ask_json(index_env):
+    r = run(["ask", "第12段说了什么", "--json"], env=index_env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["answered"] and d["citations"][0]["paragraph"] == 12
+
+
+def test_batch_keeps_ids_and_survives_bad_lines(index_env, tmp_path):
+    lines = [
+        json.dumps({"id": "a", "question": "What does paragraph 12 say?"}),
+        "{this is not json",
+        json.dumps({"id": "c", "question": ""}),
+        json.dumps(
+            {
+                "id": "d",
+                "question": "And what does footnote 18 say?",
+                "history": [{"role": "user", "content": "What does paragraph 27 say?"}],
+            }
+        ),
+    ]
+    batch = tmp_path / "in.jsonl"
+    batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = run(["ask", "--batch", str(batch)], env=index_env)
+    assert r.returncode == 1  # some lines failed
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 2, "c", "d"]
+    assert out[0]["answered"] and out[3]["answered"]
+    assert "line 2" in out[1]["error"] and "empty" in out[2]["error"]
+    assert "line 2" in r.stderr
