@@ -111,3 +111,46 @@ def test_broken_corpus_file_leaves_index_intact(small_settings):
     with pytest.raises(CorpusError, match="GB.334-INS-3-1.zh.txt"):
         build_index(small_settings, progress=False)
     assert load_index(small_settings).build_id == good.build_id
+
+
+def test_same_code_runs_against_a_chroma_server(small_settings, tmp_path):
+    """A real `chroma run` server, started here; the client is chosen by configuration alone."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = ROOT / ".venv" / "bin" / "chroma"
+    server = subprocess.Popen(
+        [
+            str(chroma) if chroma.exists() else "chroma",
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        settings = small_settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
+        deadline = time.time() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.time() < deadline, "chroma server did not start"
+                time.sleep(0.5)
+        report = build_index(settings, progress=False)
+        assert not (settings.chroma_dir).exists()  # nothing went to the embedded store
+        assert build_index(settings, progress=False).unchanged
+        a = Engine(settings).ask("南南合作方面有哪些2019年的可交付成果？")
+        assert a.answered and "GB.334-INS-3-1:d2.5" in [r["id"] for r in a.retrieved]
+        assert report.units == len(load_index(settings).units)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
