@@ -88,6 +88,32 @@ UNKNOWN_REF = {
 }
 
 
+# Answer-type check: a question asking for a count or amount, or for a day, is not answered by
+# sentences that hold no such thing, however similar they are (similarity alone let "How many staff
+# does the ILO employ?" cite a paragraph about staff development).
+_ASKS_QUANTITY = re.compile(
+    r"\bhow (many|much)\b|\bwhat (share|percentage|proportion|amount|number)\b|多少|几个|几名|几家|比例|总额|金额", re.I
+)
+_ASKS_DAY = re.compile(r"\bwhat (date|day)\b|\bwhich (day|date)s?\b|哪一天|哪天|哪几天|几月几[日号]|日期", re.I)
+# A count: a number that is not a year, a session or a document number, or a Chinese numeral.
+_QUANTITY = re.compile(
+    r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\d./-])(?!\s*(?:年|届|/))"
+    r"|[一二两三四五六七八九十百千万亿]+\s*(?:个|名|项|家|种|国|%)|%|per cent"
+)
+_DAY = re.compile(
+    r"\d{1,2}\s*[日号]|\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b"
+)
+
+
+def lacks_answer_type(question: str, sentences: list[str]) -> bool:
+    """True when the question asks for a quantity or a day and no sentence states one."""
+    text = " ".join(sentences)
+    if _ASKS_DAY.search(question) and not _DAY.search(text):
+        return True
+    return bool(_ASKS_QUANTITY.search(question) and not _QUANTITY.search(text))
+
+
 def cite(text: str, label: str) -> str:
     return f"{text} [{label}]"
 

@@ -99,6 +99,9 @@ class Engine:
         picked = A.select_sentences(
             qvec, self.index.sentence_vectors(list(units)), units, s.max_answer_sentences, s.answer_window / 2
         )
+        if not found.units and A.lacks_answer_type(result.question, [x["text"] for x, _ in picked]):
+            result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+            return
         result.answer = A.compose_extractive(picked, units, lang, self.symbol)
         scores = {h.unit.id: h.dense for h in r.hits}
         by_unit: dict[str, A.Citation] = {}
