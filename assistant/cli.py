@@ -184,8 +184,9 @@ def cmd_eval(args) -> int:
             _, scores = E.run(engine, gold, retrieval=mode)
             rows[mode] = E.summarise(scores)
             if mode == "hybrid" and args.calibrate:
-                t, acc = E.best_threshold(scores)
-                print(f"calibration: refusal threshold {t:.3f} gives refusal accuracy {acc:.3f}")
+                for lang in ("zh", "en"):
+                    t, acc = E.best_threshold([x for x in scores if x.language == lang])
+                    print(f"calibration ({lang}): evidence threshold {t:.3f} gives refusal accuracy {acc:.3f}")
     metrics = list(next(iter(rows.values())))
     print("| config | " + " | ".join(metrics) + " |")
     print("|---" * (len(metrics) + 1) + "|")

@@ -60,9 +60,6 @@ class ParsedDocument:
     agenda_title: str = ""
     title: str = ""
 
-    def of_kind(self, *kinds: str) -> list[Block]:
-        return [b for b in self.blocks if b.kind in kinds]
-
 
 class ParseError(ValueError):
     """The text does not follow the layout of a Governing Body paper."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from .parse import SUPERSCRIPTS, Block, ParsedDocument, superscript_number
 
@@ -133,14 +133,3 @@ def build_units(doc: ParsedDocument, doc_id: str) -> list[Unit]:
             )
         )
     return units
-
-
-def with_doc(unit: Unit, doc_id: str) -> Unit:
-    """The same unit under another document id (synthetic corpora for benchmarks)."""
-    old = unit.doc
-    return replace(
-        unit,
-        id=unit.id.replace(old, doc_id, 1),
-        doc=doc_id,
-        cited_by=tuple(c.replace(old, doc_id, 1) for c in unit.cited_by),
-    )
