@@ -73,6 +73,10 @@ class Engine:
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         return result
 
+    def _refuse(self, result: A.Answer, lang: str) -> None:
+        result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+        result.answered = False
+
     def _answer_from_retrieval(self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode) -> None:
         s = self.settings
         r = self.retriever.retrieve(query, mode=mode)
@@ -87,7 +91,7 @@ class Engine:
             threshold = s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
-                result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+                self._refuse(result, lang)
                 return
             top = r.hits[0].dense
             candidates = [
@@ -100,7 +104,7 @@ class Engine:
             qvec, self.index.sentence_vectors(list(units)), units, s.max_answer_sentences, s.answer_window / 2
         )
         if not found.units and A.lacks_answer_type(result.question, [x["text"] for x, _ in picked]):
-            result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+            self._refuse(result, lang)
             return
         result.answer = A.compose_extractive(picked, units, lang, self.symbol)
         scores = {h.unit.id: h.dense for h in r.hits}
