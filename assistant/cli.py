@@ -13,6 +13,10 @@ from pathlib import Path
 EXIT_USAGE, EXIT_ERROR = 2, 1
 
 
+class UsageError(ValueError):
+    """Bad command-line input: a clear message and exit status 2."""
+
+
 def _settings(args):
     from .config import load_settings
 
@@ -168,35 +172,90 @@ def cmd_models(args) -> int:
 def cmd_eval(args) -> int:
     from . import evaluation as E
 
+    s = _settings(args)
     gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
+    out_dir = Path(args.out) if args.out else E.REPORTS
+    engine = None if args.answers else _engine(s)
+    judge = _judge(s, engine)
+    if args.judge:
+        return _calibrate_judge(s, judge, out_dir)
+
     if args.answers:
-        by_id = {}
-        for _, req, err in _read_batch(args.answers, need_question=False):
-            if err:
-                return _fail(err, EXIT_USAGE)
-            by_id[str(req.get("id"))] = req
-        rows = {"answers": E.summarise([E.score_one(g, by_id.get(g["id"], {})) for g in gold])}
+        runs = {Path(args.answers).stem: _load_answers(args.answers)}
     else:
-        engine = _engine(_settings(args))
         modes = ["hybrid", "dense", "keyword"] if args.compare else [args.retrieval]
-        rows = {}
-        for mode in modes:
-            _, scores = E.run(engine, gold, retrieval=mode)
-            rows[mode] = E.summarise(scores)
-            if mode == "hybrid" and args.calibrate:
-                for lang in ("zh", "en"):
-                    t, acc = E.best_threshold([x for x in scores if x.language == lang])
-                    print(f"calibration ({lang}): evidence threshold {t:.3f} gives refusal accuracy {acc:.3f}")
-    metrics = list(next(iter(rows.values())))
-    print("| config | " + " | ".join(metrics) + " |")
-    print("|---" * (len(metrics) + 1) + "|")
-    for name, row in rows.items():
-        print(f"| {name} | " + " | ".join(_fmt(row[m]) for m in metrics) + " |")
+        runs = {f"{s.embed_model}-{m}-extractive": E.run(engine, gold, retrieval=m) for m in modes}
+
+    summaries, main = (
+        {},
+        [
+            "hit@1",
+            "hit@5",
+            "mrr@10",
+            "ndcg@10",
+            "cited_gold",
+            "key_facts",
+            "citation_recall",
+            "citation_precision",
+            "refusal_accuracy",
+            "refusal_recall",
+        ],
+    )
+    name = E.report_name(args.name or ("compare" if len(runs) > 1 else next(iter(runs))))
+    per_config = {}
+    for config, answers in runs.items():
+        rows = E.score(gold, answers, judge)
+        results = E.breakdown(rows)
+        summaries[config] = results["all"]
+        per_config[config] = (results, rows)
+    plot = E.plot_comparison(summaries, main, out_dir / f"{name}.png")
+    for config, (results, rows) in per_config.items():
+        base = out_dir / E.report_name(config)
+        record = {"config": config, "settings": s.model_dump(mode="json"), "results": results, "questions": rows}
+        base.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        base.with_suffix(".md").write_text(E.markdown_report(config, results, rows, plot.name), encoding="utf-8")
+    table = E.comparison_table(summaries, main + ["total_p50_ms", "total_p95_ms"])
+    if len(runs) > 1:
+        (out_dir / f"{name}.md").write_text(f"# Ablation\n\n![metrics]({plot.name})\n\n{table}\n", encoding="utf-8")
+    print(table)
+    print(f"\nreports in {out_dir}: {', '.join(E.report_name(c) for c in runs)} (.json, .md), {plot.name}")
+    if args.check:
+        floors = json.loads(E.THRESHOLDS.read_text(encoding="utf-8"))
+        bad = [f"{c}: {line}" for c, summ in summaries.items() for line in E.check_floors(summ, floors)]
+        for line in bad:
+            print(f"REGRESSION {line}", file=sys.stderr)
+        return EXIT_ERROR if bad else 0
     return 0
 
 
-def _fmt(x) -> str:
-    return str(x) if isinstance(x, int) else f"{x:.3f}" if x < 10 else f"{x:.0f}"
+def _judge(settings, engine):
+    from .embed import get_embedder
+    from .judge import SupportJudge
+
+    embedder = engine.embedder if engine else get_embedder(settings.embed_model, settings.models_dir)
+    return SupportJudge(embedder, settings.support_threshold)
+
+
+def _calibrate_judge(settings, judge, out_dir: Path) -> int:
+    from . import evaluation as E
+    from .corpus import load_corpus
+
+    _, units = load_corpus(settings.corpus_dir)
+    result = E.calibrate_judge(judge, E.load_jsonl(E.SUPPORT_GOLD), {u.id: u.text for u in units})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{E.report_name('judge')}-{settings.embed_model}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _load_answers(path: str) -> list[dict]:
+    answers = []
+    for _, req, err in _read_batch(path, need_question=False):
+        if err:
+            raise UsageError(err)
+        answers.append(req)
+    return answers
 
 
 def _engine(settings):
@@ -235,7 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
     ev.add_argument("--answers", metavar="FILE.jsonl", help="score these JSON answers instead of running")
     ev.add_argument("--gold", metavar="FILE.jsonl", help="gold questions (default: eval/gold/questions.jsonl)")
-    ev.add_argument("--calibrate", action="store_true", help="print the refusal threshold that fits best")
+    ev.add_argument("--name", help="report name (default: <date>-<config>)")
+    ev.add_argument("--out", metavar="DIR", help="report folder (default: eval/reports)")
+    ev.add_argument("--check", action="store_true", help="exit 1 when a metric falls below eval/thresholds.json")
+    ev.add_argument("--judge", action="store_true", help="validate the support judge on eval/gold/support.jsonl")
     ev.set_defaults(func=cmd_eval)
 
     mod = sub.add_parser("models", help="install or list the offline models")
@@ -256,5 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (IndexError_, CorpusError, ModelMissing, InvalidQuestion) as e:
         return _fail(str(e))
+    except UsageError as e:
+        return _fail(str(e), EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     max_answer_units: int = 3
     max_answer_sentences: int = 4
 
+    # Support judge (evaluation, citation checking): statement–unit similarity that counts as support.
+    # Calibrated on eval/gold/support.jsonl with `python -m assistant eval --judge`.
+    support_threshold: float = 0.6
+
     lock_timeout_s: float = 600.0
 
     @property

@@ -1,27 +1,55 @@
-"""Score answers against the gold set: retrieval (hit@k, MRR), refusals, cited units, key facts.
+"""The evaluation harness: score answers in the JSON answer format against the gold set.
 
-Works on answers in the JSON answer format, so answers from any system can be scored alike.
+Scores this assistant (`run`) or answers made by any other system (`score_one` on their JSON), with
+retrieval, citation (ALCE-style, through the support judge), answer and latency metrics, per category
+and per language, each with a 95% bootstrap interval.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+import re
+import time
 from pathlib import Path
 
-GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold" / "questions.jsonl"
+from . import metrics as M
+from .answer import language_of
+from .sentences import split_sentences
+
+EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+GOLD = EVAL_DIR / "gold" / "questions.jsonl"
+SUPPORT_GOLD = EVAL_DIR / "gold" / "support.jsonl"
+THRESHOLDS = EVAL_DIR / "thresholds.json"
+REPORTS = EVAL_DIR / "reports"
+
+# Metric name -> the questions it is averaged over.
+METRICS = {
+    "hit@1": "answerable",
+    "hit@3": "answerable",
+    "hit@5": "answerable",
+    "recall@5": "answerable",
+    "mrr@10": "answerable",
+    "ndcg@10": "answerable",
+    "cited_gold": "answerable",
+    "key_facts": "answerable",
+    "citation_recall": "answered",
+    "citation_precision": "answered",
+    "refusal_accuracy": "all",
+    "refusal_precision": "refused",
+    "refusal_recall": "unanswerable",
+    "language_match": "answered, modes that write text",
+}
+STAGES = ("embed_ms", "dense_ms", "keyword_ms", "compose_ms", "total_ms")
+TEXT_MODES = ("extractive", "lookup")  # modes that quote rather than write: language match does not apply
 
 
-def load_gold(path: Path = GOLD) -> list[dict]:
+def load_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def first_gold_rank(retrieved_ids: list[str], gold: list[str]) -> int | None:
-    """1-based rank of the first gold unit among the retrieved, or None."""
-    for rank, uid in enumerate(retrieved_ids, 1):
-        if uid in gold:
-            return rank
-    return None
+def load_gold(path: Path = GOLD) -> list[dict]:
+    return load_jsonl(path)
 
 
 def key_fact_hits(answer: str, facts: list[dict]) -> list[bool]:
@@ -29,81 +57,254 @@ def key_fact_hits(answer: str, facts: list[dict]) -> list[bool]:
     return [any(v and v.lower() in low for v in (f.get("zh"), f.get("en"))) for f in facts]
 
 
-@dataclass
-class QuestionScore:
-    id: str
-    category: str
-    language: str
-    answerable: bool
-    answered: bool
-    rank: int | None  # first gold unit in the retrieved list
-    cited_gold: bool  # a gold unit is among the citations
-    facts: list[bool]
-    evidence: float | None
-    total_ms: float | None
+def citation_scores(answer: dict, judge) -> tuple[float | None, float | None]:
+    """ALCE-style citation recall and precision of one answer.
+
+    Recall: share of statements supported by at least one of the units they cite (a statement with
+    no citation counts as unsupported). Precision: share of citations that on their own support the
+    statement they are attached to.
+    """
+    texts = {c.get("label"): c.get("text", "") for c in answer.get("citations", [])}
+    statements = M.cited_statements(answer.get("answer", ""))
+    uncited = [s for s in split_sentences(M.uncited_text(answer.get("answer", ""))) if _is_claim(s)]
+    if not statements and not uncited:
+        return None, None
+    supported, precise, n_cites = 0, 0, 0
+    for text, labels in statements:
+        verdicts = [judge.supports(text, texts[lb]) if lb in texts else False for lb in labels]
+        supported += any(verdicts)
+        precise += sum(verdicts)
+        n_cites += len(verdicts)
+    recall = supported / (len(statements) + len(uncited))
+    return recall, (precise / n_cites if n_cites else 0.0)
 
 
-def score_one(gold: dict, answer: dict) -> QuestionScore:
-    retrieved = [r["id"] for r in answer.get("retrieved", [])]
-    cited = [c.get("id") or f"{c['doc']}:{c['label']}" for c in answer.get("citations", [])]
-    g = gold.get("gold", [])
-    return QuestionScore(
-        id=gold["id"],
-        category=gold["category"],
-        language=gold["language"],
-        answerable=gold["answerable"],
-        answered=bool(answer.get("answered")),
-        rank=first_gold_rank(retrieved, g) if g else None,
-        cited_gold=any(c in g for c in cited),
-        facts=key_fact_hits(answer.get("answer", ""), gold.get("key_facts", [])) if answer.get("answered") else [],
-        evidence=answer.get("evidence"),
-        total_ms=(answer.get("timings_ms") or {}).get("total_ms"),
-    )
+def _is_claim(sentence: str) -> bool:
+    """Uncited text that states something: not a lead-in ending in a colon, not stray punctuation."""
+    return not sentence.rstrip().endswith((":", "：")) and bool(re.search(r"\w", sentence))
 
 
-def summarise(scores: list[QuestionScore], k: int = 5) -> dict[str, float]:
-    ans = [s for s in scores if s.answerable]
-    unans = [s for s in scores if not s.answerable]
-    refused = [s for s in scores if not s.answered]
-    n_facts = sum(len(s.facts) or 1 for s in ans)
-    out = {
-        "questions": len(scores),
-        f"hit@{k}": _mean([s.rank is not None and s.rank <= k for s in ans]),
-        "hit@1": _mean([s.rank == 1 for s in ans]),
-        "mrr@10": _mean([1 / s.rank if s.rank and s.rank <= 10 else 0.0 for s in ans]),
-        "cited_gold": _mean([s.cited_gold for s in ans]),
-        "key_facts": sum(sum(s.facts) for s in ans) / n_facts if ans else 0.0,
-        "refusal_accuracy": _mean([s.answered == s.answerable for s in scores]),
-        "refusal_precision": _mean([not s.answerable for s in refused]) if refused else 1.0,
-        "refusal_recall": _mean([not s.answered for s in unans]) if unans else 1.0,
-    }
-    times = sorted(s.total_ms for s in scores if s.total_ms is not None)
-    if times:
-        out["p50_ms"] = times[len(times) // 2]
-        out["p95_ms"] = times[min(len(times) - 1, int(len(times) * 0.95))]
+def score_one(gold: dict, answer: dict, judge=None) -> dict:
+    """Per-question values; None where a metric does not apply to this question."""
+    answerable, answered = bool(gold["answerable"]), bool(answer.get("answered"))
+    ranked = [r["id"] for r in answer.get("retrieved", [])]
+    cited = [c.get("id") or f"{c.get('doc')}:{c.get('label')}" for c in answer.get("citations", [])]
+    g = set(gold.get("gold", []))
+    row: dict = {"id": gold["id"], "category": gold["category"], "language": gold["language"]}
+    row.update(dict.fromkeys(METRICS))
+    if answerable:
+        row.update(
+            {
+                "hit@1": M.hit_at(ranked, g, 1),
+                "hit@3": M.hit_at(ranked, g, 3),
+                "hit@5": M.hit_at(ranked, g, 5),
+                "recall@5": M.recall_at(ranked, g, 5),
+                "mrr@10": M.reciprocal_rank(ranked, g, 10),
+                "ndcg@10": M.ndcg_at(ranked, g, 10),
+                "cited_gold": float(any(c in g for c in cited)),
+            }
+        )
+        facts = gold.get("key_facts", [])
+        hits = key_fact_hits(answer.get("answer", ""), facts) if answered else [False] * len(facts)
+        row["key_facts"] = sum(hits) / len(hits) if hits else float(answered)
+    row["refusal_accuracy"] = float(answered == answerable)
+    if not answered:
+        row["refusal_precision"] = float(not answerable)
+    if not answerable:
+        row["refusal_recall"] = float(not answered)
+    if answered and judge is not None:
+        row["citation_recall"], row["citation_precision"] = citation_scores(answer, judge)
+    if answered and answer.get("mode") not in TEXT_MODES:
+        row["language_match"] = float(language_of(answer.get("answer", "")) == gold["language"])
+    row["timings_ms"] = answer.get("timings_ms") or {}
+    row["answered"], row["answerable"] = answered, answerable
+    row["question"], row["answer"] = gold["question"], answer.get("answer", "")
+    row["error"] = answer.get("error")
+    return row
+
+
+def aggregate(rows: list[dict]) -> dict:
+    """{metric: {mean, lo, hi, n}} plus latency percentiles per stage."""
+    out: dict = {}
+    for m in METRICS:
+        values = [r[m] for r in rows if r.get(m) is not None]
+        mean, lo, hi = M.bootstrap_ci(values)
+        out[m] = {"mean": mean, "lo": lo, "hi": hi, "n": len(values)}
+    for stage in STAGES:
+        xs = [r["timings_ms"][stage] for r in rows if stage in r.get("timings_ms", {})]
+        if xs:
+            out[f"{stage[:-3]}_p50_ms"] = {"mean": M.percentile(xs, 50), "n": len(xs)}
+            out[f"{stage[:-3]}_p95_ms"] = {"mean": M.percentile(xs, 95), "n": len(xs)}
     return out
 
 
-def _mean(xs) -> float:
-    xs = list(xs)
-    return sum(map(float, xs)) / len(xs) if xs else 0.0
+def breakdown(rows: list[dict]) -> dict:
+    """Aggregates overall, per category and per language."""
+    groups = {"all": rows}
+    for key in ("category", "language"):
+        for value in sorted({r[key] for r in rows}):
+            groups[f"{key}={value}"] = [r for r in rows if r[key] == value]
+    return {name: aggregate(rs) for name, rs in groups.items()}
 
 
-def run(engine, gold: list[dict], retrieval: str = "hybrid") -> tuple[list[dict], list[QuestionScore]]:
-    answers, scores = [], []
+def run(engine, gold: list[dict], retrieval: str = "hybrid") -> list[dict]:
+    """This assistant's JSON answers to the gold questions (an invalid question yields an error record)."""
+    from .engine import InvalidQuestion
+
+    answers = []
     for g in gold:
-        a = engine.ask(g["question"], g.get("history"), retrieval=retrieval, qid=g["id"]).to_dict()
-        answers.append(a)
-        scores.append(score_one(g, a))
-    return answers, scores
+        try:
+            answers.append(engine.ask(g["question"], g.get("history"), retrieval=retrieval, qid=g["id"]).to_dict())
+        except InvalidQuestion as e:
+            answers.append({"id": g["id"], "answered": False, "error": str(e)})
+    return answers
 
 
-def best_threshold(scores: list[QuestionScore]) -> tuple[float, float]:
-    """The evidence threshold that maximises refusal accuracy over these scores (ties: the lowest)."""
-    evid = sorted({s.evidence for s in scores if s.evidence is not None})
-    best = (0.0, -1.0)
-    for t in evid:
-        acc = _mean([(s.evidence is None or s.evidence >= t) == s.answerable for s in scores])
-        if acc > best[1]:
-            best = (t, acc)
-    return best
+def score(gold: list[dict], answers: list[dict], judge=None) -> list[dict]:
+    by_id = {str(a.get("id")): a for a in answers}
+    return [score_one(g, by_id.get(g["id"], {"error": "no answer"}), judge) for g in gold]
+
+
+def failed(row: dict) -> bool:
+    return bool(
+        row["refusal_accuracy"] < 1
+        or (row["hit@5"] is not None and row["hit@5"] < 1)
+        or (row["key_facts"] is not None and row["key_facts"] < 1)
+        or (row["citation_recall"] is not None and row["citation_recall"] < 1)
+    )
+
+
+def check_floors(summary: dict, floors: dict) -> list[str]:
+    """The metrics that fell below their recorded floor, as readable lines."""
+    bad = []
+    for metric, floor in floors.items():
+        value = summary.get(metric, {}).get("mean", math.nan)
+        if not value >= floor:
+            bad.append(f"{metric} = {value:.3f} is below its floor {floor:.3f}")
+    return bad
+
+
+def calibrate_judge(judge, pairs: list[dict], units: dict[str, str]) -> dict:
+    """Judge agreement with the hand labels at the configured threshold, by kind of pair; and a
+    threshold fitted on the odd-numbered pairs with its agreement on the even-numbered (held-out) ones."""
+    scored = [(judge.score(p["claim"], units[p["unit"]])[0], bool(p["supported"]), p) for p in pairs]
+
+    def agreement(items, t):
+        return sum((sc >= t) == y for sc, y, _ in items) / len(items)
+
+    dev = [x for i, x in enumerate(scored) if i % 2 == 0]
+    held_out = [x for i, x in enumerate(scored) if i % 2 == 1]
+    fitted = max(sorted({sc for sc, _, _ in dev}), key=lambda t: agreement(dev, t))
+    by_kind: dict[str, list] = {}
+    for item in scored:
+        by_kind.setdefault(item[2].get("kind", "?"), []).append(item)
+    return {
+        "pairs": len(pairs),
+        "threshold": judge.threshold,
+        "agreement": agreement(scored, judge.threshold),
+        "agreement_by_kind": {k: agreement(v, judge.threshold) for k, v in sorted(by_kind.items())},
+        "fitted_threshold_on_half": fitted,
+        "held_out_agreement_at_fitted": agreement(held_out, fitted),
+    }
+
+
+def report_name(config: str) -> str:
+    return f"{time.strftime('%Y-%m-%d')}-{config}"
+
+
+MAIN = (
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "ndcg@10",
+    "cited_gold",
+    "key_facts",
+    "citation_recall",
+    "citation_precision",
+    "refusal_accuracy",
+    "refusal_precision",
+    "refusal_recall",
+    "language_match",
+)
+
+
+def _fmt(cell: dict | None, ci: bool = True) -> str:
+    if not cell or cell.get("n", 0) == 0 or cell["mean"] != cell["mean"]:
+        return "–"
+    if "lo" not in cell:  # a latency percentile
+        return f"{cell['mean']:.1f}"
+    if ci:
+        return f"{cell['mean']:.3f} [{cell['lo']:.2f}, {cell['hi']:.2f}] (n={cell['n']})"
+    return f"{cell['mean']:.3f}"
+
+
+def _group_table(results: dict, groups: list[str], metric_names: list[str]) -> list[str]:
+    lines = ["| group | " + " | ".join(metric_names) + " |", "|---" * (len(metric_names) + 1) + "|"]
+    for g in groups:
+        lines.append(f"| {g} | " + " | ".join(_fmt(results[g].get(m)) for m in metric_names) + " |")
+    return lines
+
+
+def markdown_report(config: str, results: dict, rows: list[dict], plot: str | None = None) -> str:
+    """Overall metrics, then per category and per language (95% bootstrap intervals), latency per
+    stage, and the per-question table with the failures first."""
+    lines = [f"# Evaluation: {config}", "", f"{len(rows)} questions; 95% bootstrap intervals in brackets.", ""]
+    if plot:
+        lines += [f"![metrics per configuration]({plot})", ""]
+    overall = results["all"]
+    lines += ["## Overall", "", "| metric | value | averaged over |", "|---|---|---|"]
+    lines += [f"| {m} | {_fmt(overall[m])} | {METRICS[m]} |" for m in METRICS if overall[m]["n"]]
+    latency = [m for m in overall if m.endswith("_ms")]
+    lines += ["", "## Latency per stage (ms)", "", "| stage | value |", "|---|---|"]
+    lines += [f"| {m} | {_fmt(overall[m])} |" for m in latency]
+    main = [m for m in MAIN if overall[m]["n"]]
+    for key in ("category", "language"):
+        groups = [g for g in results if g.startswith(f"{key}=")]
+        lines += ["", f"## By {key}", "", *_group_table(results, groups, main)]
+    lines += ["", "## Questions (failures first)", ""]
+    lines += ["| id | lang | category | answered | hit@5 | facts | question | answer |", "|---" * 8 + "|"]
+    for r in sorted(rows, key=lambda r: (not failed(r), r["id"])):
+        answer = (r["answer"] or r.get("error") or "").replace("\n", " ").replace("|", "\\|")[:160]
+        flag = "**FAIL** " if failed(r) else ""
+        lines.append(
+            f"| {flag}{r['id']} | {r['language']} | {r['category']} | {r['answered']} | "
+            f"{'' if r['hit@5'] is None else int(r['hit@5'])} | "
+            f"{'' if r['key_facts'] is None else round(r['key_facts'], 2)} | {r['question'][:80]} | {answer} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def comparison_table(summaries: dict[str, dict], metric_names: list[str]) -> str:
+    lines = ["| config | " + " | ".join(metric_names) + " |", "|---" * (len(metric_names) + 1) + "|"]
+    for name, s in summaries.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(s.get(m), ci=False) for m in metric_names) + " |")
+    return "\n".join(lines)
+
+
+def plot_comparison(summaries: dict[str, dict], metric_names: list[str], path: Path) -> Path:
+    """Grouped bars of the metrics per configuration, with their 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(8, 1.2 * len(metric_names)), 4.5))
+    width = 0.8 / max(1, len(summaries))
+    x = np.arange(len(metric_names))
+    for i, (name, s) in enumerate(summaries.items()):
+        means = [s[m]["mean"] for m in metric_names]
+        err = [
+            [s[m]["mean"] - s[m].get("lo", s[m]["mean"]) for m in metric_names],
+            [s[m].get("hi", s[m]["mean"]) - s[m]["mean"] for m in metric_names],
+        ]
+        ax.bar(x + i * width, means, width, yerr=np.nan_to_num(err), capsize=2, label=name)
+    ax.set_xticks(x + width * (len(summaries) - 1) / 2, metric_names, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score (95% CI)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
