@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
-#   make chat   install, fetch the model from the package index, build the index, start the chat
-#   make test   install, fetch the model, run ruff and the whole test suite
+#   make chat   install, fetch the model from the package index, build the index, start the chat window
+#   make test   install, fetch the model and a browser (Debian's Chromium), run ruff and the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/embeddinggemma/.verified
 
-.PHONY: chat test setup index eval bench clean
+.PHONY: chat terminal-chat test setup browser index eval bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,17 @@ index: setup
 	$(BIN)/python -m assistant ingest
 
 chat: index
+	$(BIN)/python ui.py
+
+terminal-chat: index
 	$(BIN)/python -m assistant chat
 
-test: setup
+# Browser tests drive Debian's Chromium (Playwright cannot download a browser here); a CJK font for Chinese.
+browser:
+	@command -v chromium >/dev/null && fc-list | grep -qi wenquanyi || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei)
+
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

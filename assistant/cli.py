@@ -173,6 +173,12 @@ def cmd_eval(args) -> int:
     from . import evaluation as E
 
     s = _settings(args)
+    if args.export_feedback:
+        from .feedback import FeedbackStore
+
+        n = FeedbackStore(s.index_dir / "feedback.sqlite").export_gold_candidates(Path(args.export_feedback))
+        print(f"{n} feedback records written to {args.export_feedback} as gold-set candidates")
+        return 0
     gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
     out_dir = Path(args.out) if args.out else E.REPORTS
     engine = None if args.answers else _engine(s)
@@ -297,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--name", help="report name (default: <date>-<config>)")
     ev.add_argument("--out", metavar="DIR", help="report folder (default: eval/reports)")
     ev.add_argument("--check", action="store_true", help="exit 1 when a metric falls below eval/thresholds.json")
+    ev.add_argument("--export-feedback", metavar="FILE.jsonl", help="write the UI's feedback as gold candidates")
     ev.add_argument("--judge", action="store_true", help="validate the support judge on eval/gold/support.jsonl")
     ev.set_defaults(func=cmd_eval)
 

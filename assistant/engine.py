@@ -50,6 +50,7 @@ class Engine:
         history: list[dict] | None = None,
         retrieval: RetrievalMode = "hybrid",
         qid: object = None,
+        top_k: int | None = None,
     ) -> A.Answer:
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
@@ -69,7 +70,7 @@ class Engine:
             result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
             result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
         else:
-            self._answer_from_retrieval(result, standalone, found, lang, retrieval)
+            self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k)
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         return result
 
@@ -77,9 +78,11 @@ class Engine:
         result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
         result.answered = False
 
-    def _answer_from_retrieval(self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode) -> None:
+    def _answer_from_retrieval(
+        self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode, top_k: int | None
+    ) -> None:
         s = self.settings
-        r = self.retriever.retrieve(query, mode=mode)
+        r = self.retriever.retrieve(query, mode=mode, k=top_k)
         result.timings_ms.update(r.timings_ms)
         result.evidence = r.top_dense
         result.retrieved = [

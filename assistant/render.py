@@ -1,0 +1,127 @@
+"""HTML for the chat window: answers with clickable citations, the source panel, the whole document."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .parse import SUPERSCRIPTS, superscript_number
+from .units import Unit
+
+_LABEL = re.compile(r"\[([^\[\]]{1,40})\]")
+_MARKERS = re.compile(f"[{SUPERSCRIPTS}]+")
+
+
+def anchor(unit_id: str) -> str:
+    """A DOM id for a unit (ids hold ':' and '.', which CSS selectors dislike)."""
+    return "u-" + re.sub(r"[^A-Za-z0-9_-]", "_", unit_id)
+
+
+def cite_link(unit_id: str, label: str) -> str:
+    return (
+        f'<a class="cite" href="#cite:{html.escape(unit_id)}" title="{html.escape(unit_id)}">{html.escape(label)}</a>'
+    )
+
+
+def answer_html(answer: dict) -> str:
+    """The answer text, escaped, each [label] a link that opens the cited unit in the source panel."""
+    ids = {c["label"]: c.get("id") for c in answer.get("citations", [])}
+
+    def link(m: re.Match) -> str:
+        label = html.unescape(m.group(1))
+        return f"[{cite_link(ids[label], label)}]" if ids.get(label) else m.group(0)
+
+    body = _LABEL.sub(link, html.escape(answer.get("answer", ""), quote=False))
+    return body.replace("\n", "<br>")
+
+
+def _with_footnote_links(text: str, doc: str, escape: bool = True, in_page: bool = False) -> str:
+    """Superscript markers as links: to the source panel, or (in the document view) to the footnote."""
+    text = html.escape(text, quote=False) if escape else text
+
+    def sup(m: re.Match) -> str:
+        n = superscript_number(m.group(0))
+        if in_page:
+            return f'<sup><a class="fnref" href="#{anchor(f"{doc}:fn{n}")}">{n}</a></sup>'
+        return f'<sup><a class="cite fnref" href="#cite:{doc}:fn{n}">{n}</a></sup>'
+
+    return _MARKERS.sub(sup, text)
+
+
+def _highlight(text: str, sentences: list[str]) -> str:
+    out = html.escape(text, quote=False)
+    for s in sorted(set(sentences), key=len, reverse=True):
+        esc = html.escape(s.strip(), quote=False)
+        if esc and esc in out:
+            out = out.replace(esc, f"<mark>{esc}</mark>", 1)
+    return out
+
+
+def source_html(unit: Unit, by_id: dict[str, Unit], quoted: list[str] | None = None) -> str:
+    """The source panel: label, section path, full text with the quoted sentences highlighted, the
+    unit's footnotes, and for a footnote the paragraphs that cite it."""
+    text = _with_footnote_links(_highlight(unit.text, quoted or []), unit.doc, escape=False)
+    parts = [
+        f'<div class="source" id="source-{anchor(unit.id)}">',
+        f'<h3 class="source-label">{html.escape(unit.label)} <small>{html.escape(unit.doc)}</small></h3>',
+        f'<p class="source-section">{html.escape(" › ".join(unit.section))}</p>',
+        f'<p class="source-text">{text}</p>',
+    ]
+    notes = [by_id[f"{unit.doc}:fn{n}"] for n in unit.footnotes if f"{unit.doc}:fn{n}" in by_id]
+    if notes:
+        parts.append('<div class="source-notes">')
+        parts += [f"<p>{cite_link(n.id, n.label)} {html.escape(n.text)}</p>" for n in notes]
+        parts.append("</div>")
+    if unit.cited_by:
+        links = ", ".join(cite_link(c, by_id[c].label) for c in unit.cited_by if c in by_id)
+        parts.append(f'<p class="source-citedby">Cited by / 引用处: {links}</p>')
+    if unit.symbols:
+        parts.append(f'<p class="source-symbols">{html.escape(", ".join(unit.symbols))}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def neighbours(unit: Unit, units: list[Unit]) -> tuple[Unit | None, Unit | None]:
+    """The previous and next units of the same document in reading order, footnotes skipped."""
+    body = [u for u in units if u.doc == unit.doc and u.kind != "footnote"]
+    if unit.kind == "footnote":
+        return None, None
+    i = next(i for i, u in enumerate(body) if u.id == unit.id)
+    return (body[i - 1] if i > 0 else None), (body[i + 1] if i + 1 < len(body) else None)
+
+
+def _mark_query(escaped: str, query: str) -> str:
+    if not query:
+        return escaped
+    q = html.escape(query, quote=False)
+    return re.sub(re.escape(q), lambda m: f"<mark>{m.group(0)}</mark>", escaped, flags=re.IGNORECASE)
+
+
+def document_html(units: list[Unit], query: str = "") -> str:
+    """The whole document: headings, paragraph numbers as anchors, footnote markers linked to their
+    footnotes and footnotes linked back; with a query, only the matching units, matches marked."""
+    query = query.strip()
+    shown = [u for u in units if not query or query.lower() in u.text.lower()]
+    if query and not shown:
+        return f'<p class="doc-empty">No match for “{html.escape(query)}” / 没有找到</p>'
+    parts = ['<div class="document">']
+    if query:
+        parts.append(f'<p class="doc-count">{len(shown)} units match “{html.escape(query)}”</p>')
+    section: tuple[str, ...] = ()
+    for u in shown:
+        if u.kind != "footnote" and u.section != section:
+            for depth, head in enumerate(u.section):
+                if depth >= len(section) or section[depth] != head:
+                    parts.append(f"<h{min(depth + 2, 5)}>{html.escape(head)}</h{min(depth + 2, 5)}>")
+            section = u.section
+        body = _mark_query(html.escape(u.text, quote=False), query)
+        body = _with_footnote_links(body, u.doc, escape=False, in_page=True)
+        body = body.replace("\n", "<br>")
+        label = cite_link(u.id, u.label)
+        if u.kind == "footnote":
+            back = " ".join(f'<a href="#{anchor(c)}">↩</a>' for c in u.cited_by)
+            parts.append(f'<p class="doc-footnote" id="{anchor(u.id)}">{label} {body} {back}</p>')
+        else:
+            parts.append(f'<p class="doc-{u.kind}" id="{anchor(u.id)}"><b>{label}</b> {body}</p>')
+    parts.append("</div>")
+    return "\n".join(parts)

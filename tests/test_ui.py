@@ -1,0 +1,187 @@
+"""The chat window, driven in a real browser (Debian's Chromium through Playwright) against the real app.
+
+Screenshots of each state are saved under test-output/ui/.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.config import ROOT
+
+SHOTS = ROOT / "test-output" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    """`python ui.py` on a free port, over the test session's index."""
+    port = free_port()
+    env = {**os.environ, "ILO_INDEX_DIR": str(engine.settings.index_dir)}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "ui-server.log", "w")  # noqa: SIM115 - open for the app's lifetime
+    proc = subprocess.Popen(
+        [sys.executable, "ui.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.time() + 180
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            assert proc.poll() is None, (SHOTS / "ui-server.log").read_text()
+            assert time.time() < deadline, "the app did not start"
+            time.sleep(0.5)
+    yield {"url": f"http://127.0.0.1:{port}", "index_dir": engine.settings.index_dir}
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `make browser` (apt-get install chromium fonts-wqy-microhei)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, app, locale="en-US"):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app["url"], wait_until="load")  # Gradio keeps a connection open: never wait for networkidle
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    return page
+
+
+def ask(page, question: str, n_answers: int):
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        """([n]) => { const b = document.querySelectorAll('#chat [data-testid="bot"]');
+                      return b.length >= n && !b[b.length - 1].innerText.trim().endsWith('…'); }""",
+        arg=[n_answers],
+        timeout=120_000,
+    )
+
+
+def last_answer(page) -> str:
+    return page.locator("#chat [data-testid='bot']").last.inner_text()
+
+
+def test_chat_citations_source_panel_follow_up_feedback_export(browser, app):
+    page = open_page(browser, app)
+    assert "No conversation yet" in page.inner_text("#chat")  # the empty state
+    page.screenshot(path=SHOTS / "01-empty.png")
+
+    ask(page, "国际劳工组织的附加值体现在哪里？", 1)
+    answer = last_answer(page)
+    assert answer.startswith("根据") and "[¶29]" in answer
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('¶29')", timeout=30_000)
+    page.screenshot(path=SHOTS / "02-answer-zh.png")
+
+    ask(page, "Which 2019 deliverable concerns South-South cooperation?", 2)
+    assert "D2.5" in last_answer(page)
+    ask(page, "And at which conference will it be promoted?", 3)  # a follow-up: needs the history
+    assert "BAPA+40" in last_answer(page) and "[D2.5]" in last_answer(page)
+    page.screenshot(path=SHOTS / "03-follow-up-en.png")
+
+    # Click an inline citation of the first answer: the source panel shows it, sentence highlighted.
+    page.locator("#chat a.cite", has_text="¶29").first.click()
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('¶29')")
+    panel = page.inner_text("#source-panel")
+    assert "4. 重点领域" in panel and "规范性和三方性机构" in panel
+    assert page.locator("#source-panel mark").count() >= 1
+    assert "¶28" in page.inner_text("#prev") and "¶30" in page.inner_text("#next")
+    page.click("#next")  # the neighbouring paragraph, one click away
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('¶30')")
+    page.screenshot(path=SHOTS / "04-source-panel.png")
+
+    # Thumbs up on the last answer, with a comment: both land in the feedback database.
+    page.locator("#chat [data-testid='bot']").last.hover()
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('feedback #')")
+    page.fill("#comment textarea", "Useful for the RC briefing")
+    page.click("#save-comment")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Comment saved')")
+    with sqlite3.connect(app["index_dir"] / "feedback.sqlite") as db:
+        rows = db.execute("SELECT question, rating, comment, citations FROM feedback").fetchall()
+    assert rows[-1][:3] == ("And at which conference will it be promoted?", "up", "Useful for the RC briefing")
+    assert "d2.5" in rows[-1][3]
+
+    # Export the conversation as DOCX and open it.
+    with page.expect_download() as dl:
+        page.click("#export-docx")
+    path = SHOTS / "conversation.docx"
+    dl.value.save_as(path)
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "国际劳工组织的附加值体现在哪里？" in text and "[¶29]" in text and "BAPA+40" in text
+    with page.expect_download() as dl:
+        page.click("#export-md")
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "> 国际劳工组织的附加值体现在其作为一个规范性和三方性机构" in md
+
+
+def test_errors_are_messages_and_the_app_recovers(browser, app):
+    page = open_page(browser, app)
+    ask(page, "x" * 10_000, 1)
+    assert "⚠️" in last_answer(page) and "10,000 characters" in last_answer(page)
+    page.screenshot(path=SHOTS / "05-error.png")
+    ask(page, "What does paragraph 12 say?", 2)
+    assert "[¶12]" in last_answer(page)
+
+
+def test_document_view_and_search(browser, app):
+    page = open_page(browser, app)
+    page.get_by_role("tab", name="Document").click()
+    page.wait_for_selector("#document #u-GB_334-INS-3-1_p12")
+    assert page.locator("#document h3", has_text="1. 重点领域").count() == 1
+    assert page.locator("#document a.fnref[href='#u-GB_334-INS-3-1_fn4']").count() == 1  # ¶5 → fn 4
+    page.fill("#doc-search textarea, #doc-search input", "南南合作")
+    page.wait_for_function("document.querySelector('#document').innerText.includes('units match')")
+    assert page.locator("#document mark").count() >= 3
+    page.screenshot(path=SHOTS / "06-document-search.png")
+
+
+def test_interface_follows_the_browser_language(browser, app):
+    page = open_page(browser, app, locale="zh-CN")
+    assert page.get_by_role("button", name="提问").count() == 1
+    page.screenshot(path=SHOTS / "07-chinese-interface.png")
+
+
+def test_binding_beyond_localhost_requires_a_login():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ILO_UI_")}
+    r = subprocess.run(
+        [sys.executable, "ui.py", "--host", "0.0.0.0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 2 and "ILO_UI_USERNAME" in r.stderr

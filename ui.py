@@ -1,0 +1,350 @@
+"""The chat window: a Gradio app over the shared engine.  `python ui.py [--host H] [--port P]`
+
+Binds to 127.0.0.1. Another address needs ILO_UI_USERNAME and ILO_UI_PASSWORD. No analytics, no share link.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+TEXT = {
+    "en": {
+        "title": "ILO document assistant — GB.334/INS/3/1",
+        "subtitle": "Ask in English or Chinese about the plan of action (2019) for the ILO Development Cooperation "
+        "Strategy 2020–25. Every answer cites paragraphs: click a label to read the source.",
+        "chat": "Chat",
+        "document": "Document",
+        "settings": "Settings",
+        "ask": "Ask a question (English or 中文)…",
+        "send": "Ask",
+        "new": "New conversation",
+        "empty": "No conversation yet. Try one of the examples, or ask about a paragraph: "
+        "“What does paragraph 12 say?”",
+        "source": "Source",
+        "source_empty": "Click a citation such as ¶12 to read its source here.",
+        "prev": "← previous",
+        "next": "next →",
+        "comment": "Comment on your last rating (optional)",
+        "send_comment": "Save comment",
+        "export_md": "Export Markdown",
+        "export_docx": "Export DOCX",
+        "search": "Search the document",
+        "mode": "Answer mode",
+        "retrieval": "Retrieval",
+        "sources": "Number of sources retrieved",
+    },
+    "zh": {
+        "title": "国际劳工组织文件助手 — GB.334/INS/3/1",
+        "subtitle": "用中文或英文询问《国际劳工组织 2020-25 年发展合作战略》2019 年行动计划。"
+        "每个回答都引用段落：点击编号即可查看原文。",
+        "chat": "对话",
+        "document": "文件",
+        "settings": "设置",
+        "ask": "请输入问题（中文或 English）…",
+        "send": "提问",
+        "new": "新对话",
+        "empty": "尚无对话。可以试试下面的示例，或直接询问某一段：“第 12 段说了什么？”",
+        "source": "原文",
+        "source_empty": "点击回答中的引用（如 ¶12）在此查看原文。",
+        "prev": "← 上一段",
+        "next": "下一段 →",
+        "comment": "对上一次评价补充意见（可选）",
+        "send_comment": "保存意见",
+        "export_md": "导出 Markdown",
+        "export_docx": "导出 DOCX",
+        "search": "在文件中搜索",
+        "mode": "回答方式",
+        "retrieval": "检索方式",
+        "sources": "检索的来源数量",
+    },
+}
+
+EXAMPLES = [
+    "国际劳工组织的附加值体现在哪里？",
+    "Which 2019 deliverable concerns South-South cooperation?",
+    "第12段说了什么？",
+    "Which Governing Body paper is cited for the evaluation strategy?",
+]
+
+CSS = """
+.hidden-input { display: none !important; }
+a.cite { font-weight: 600; text-decoration: none; color: #1d4ed8; cursor: pointer; }
+.source mark, .document mark { background: #fde68a; }
+.source-section { color: #555; font-size: 0.9em; }
+.source-notes p, .doc-footnote { font-size: 0.9em; color: #333; }
+.document { max-height: 70vh; overflow-y: auto; }
+"""
+
+# Citation links in answers, the source panel and the document view carry "#cite:<unit id>"; a click
+# hands the id to a hidden textbox whose input event opens that unit in the source panel.
+JS = """
+() => {
+  document.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('a.cite');
+    if (!a) return;
+    const href = a.getAttribute('href') || '';
+    if (!href.startsWith('#cite:')) return;
+    e.preventDefault(); e.stopPropagation();
+    const box = document.querySelector('#cite-target textarea, #cite-target input');
+    if (!box) return;
+    box.value = href.slice(6) + '|' + Date.now();
+    box.dispatchEvent(new Event('input', {bubbles: true}));
+    box.dispatchEvent(new Event('change', {bubbles: true}));
+  }, true);
+}
+"""
+
+
+class EngineHolder:
+    """The one engine all sessions share, loaded on first use; a failed load is retried next time."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        with self._lock:
+            if self._engine is None:
+                from assistant.engine import Engine
+
+                self._engine = Engine(self.settings)
+            return self._engine
+
+
+def friendly_error(e: Exception) -> str:
+    """A message for the chat, never a stack trace."""
+    from assistant.corpus import CorpusError
+    from assistant.engine import InvalidQuestion
+    from assistant.index import IndexError_
+    from assistant.models import ModelMissing
+
+    if isinstance(e, InvalidQuestion):
+        return f"⚠️ {str(e)[0].upper()}{str(e)[1:]}."
+    if isinstance(e, IndexError_ | ModelMissing | CorpusError):
+        return f"⚠️ The assistant is not ready: {e}"
+    return f"⚠️ Something went wrong ({type(e).__name__}). The question was not answered; please try again."
+
+
+def engine_history(turns: list[dict]) -> list[dict]:
+    out = []
+    for t in turns:
+        out += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]["answer"]}]
+    return out
+
+
+def build_app(settings):
+    import gradio as gr
+
+    from assistant import render
+    from assistant.corpus import load_corpus
+    from assistant.export import conversation_markdown, write_docx
+    from assistant.feedback import FeedbackStore
+
+    holder = EngineHolder(settings)
+    _, units = load_corpus(settings.corpus_dir)  # the document view needs no model
+    by_id = {u.id: u for u in units}
+    feedback = FeedbackStore(settings.index_dir / "feedback.sqlite")
+    export_dir = Path(tempfile.mkdtemp(prefix="ilo-export-"))
+    i18n = gr.I18n(**TEXT)
+
+    def ask(question, chat, turns, prefs):
+        chat, turns = list(chat or []), list(turns or [])
+        question = question or ""
+        chat.append({"role": "user", "content": question or "…"})
+        try:
+            from assistant.engine import validate
+
+            q = validate(question, settings.max_question_chars)
+            yield "", chat + [{"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip(), gr.skip()
+            a = (
+                holder.get()
+                .ask(
+                    q,
+                    engine_history(turns),
+                    retrieval=prefs.get("retrieval", "hybrid"),
+                    top_k=int(prefs.get("top_k", settings.top_k)),
+                )
+                .to_dict()
+            )
+        except Exception as e:  # noqa: BLE001 - every failure becomes a message; the app keeps working
+            chat.append({"role": "assistant", "content": friendly_error(e)})
+            yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()
+            return
+        turns.append({"question": q, "answer": a})
+        chat.append({"role": "assistant", "content": render.answer_html(a)})
+        # Open the first cited unit in the source panel, through the same path as a click.
+        first = f"{a['citations'][0]['id']}|{len(turns)}" if a["citations"] else gr.skip()
+        yield "", chat, turns, first, *exports(turns)
+
+    def exports(turns):
+        stamp = len(turns)
+        md = export_dir / f"conversation-{id(turns)}-{stamp}.md"
+        md.write_text(conversation_markdown(turns), encoding="utf-8")
+        docx = write_docx(turns, export_dir / f"conversation-{id(turns)}-{stamp}.docx")
+        return gr.update(value=str(md)), gr.update(value=str(docx))
+
+    def show_source(target, turns):
+        uid = (target or "").split("|")[0]
+        if uid not in by_id:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        quoted = [
+            s
+            for t in reversed(turns or [])
+            for c in t["answer"]["citations"]
+            if c.get("id") == uid
+            for s in c.get("quote", [])
+        ]
+        prev, nxt = render.neighbours(by_id[uid], units)
+        return (
+            render.source_html(by_id[uid], by_id, quoted),
+            uid,
+            gr.update(value=f"← {prev.label}" if prev else "←", interactive=prev is not None),
+            gr.update(value=f"{nxt.label} →" if nxt else "→", interactive=nxt is not None),
+        )
+
+    def step(current, turns, direction):
+        if current not in by_id:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        prev, nxt = render.neighbours(by_id[current], units)
+        target = prev if direction < 0 else nxt
+        return show_source(target.id, turns) if target else (gr.skip(),) * 4
+
+    def rate(turns, data: gr.LikeData):
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        turn = (turns or [])[index // 2] if index // 2 < len(turns or []) else None
+        if turn is None:
+            return None, "⚠️ Nothing to rate."
+        rating = "up" if data.liked is True or data.liked == "Like" else "down"
+        fid = feedback.add(turn["answer"], rating)
+        return fid, f"Thank you: feedback #{fid} saved ({'👍' if rating == 'up' else '👎'})."
+
+    def comment(fid, text):
+        if fid is None:
+            return "⚠️ Rate an answer first (👍 / 👎), then add a comment."
+        feedback.set_comment(int(fid), text or "")
+        return f"Comment saved with feedback #{fid}."
+
+    with gr.Blocks(title="ILO document assistant") as demo:
+        prefs = gr.BrowserState(
+            {"retrieval": "hybrid", "top_k": settings.top_k, "mode": "extractive"}, storage_key="ilo-assistant-settings"
+        )
+        turns = gr.State([])
+        current = gr.State(None)
+        last_feedback = gr.State(None)
+        gr.Markdown(f"## {TEXT['en']['title']}")
+        gr.Markdown(i18n("subtitle"))
+        with gr.Tabs():
+            with gr.Tab(i18n("chat"), id="chat-tab"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(
+                            height=520,
+                            elem_id="chat",
+                            placeholder=i18n("empty"),
+                            examples=[{"text": q} for q in EXAMPLES],
+                            feedback_options=("Like", "Dislike"),
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                placeholder=i18n("ask"), show_label=False, scale=8, elem_id="question", max_lines=6
+                            )
+                            send = gr.Button(i18n("send"), variant="primary", scale=1, elem_id="send")
+                        with gr.Row():
+                            note = gr.Textbox(label=i18n("comment"), scale=6, elem_id="comment")
+                            save_note = gr.Button(i18n("send_comment"), scale=1, elem_id="save-comment")
+                        status = gr.Markdown(elem_id="status")
+                        with gr.Row():
+                            new = gr.Button(i18n("new"), elem_id="new")
+                            export_md = gr.DownloadButton(i18n("export_md"), elem_id="export-md")
+                            export_docx = gr.DownloadButton(i18n("export_docx"), elem_id="export-docx")
+                    with gr.Column(scale=2):
+                        gr.Markdown(f"### {TEXT['en']['source']} / {TEXT['zh']['source']}")
+                        source = gr.HTML(
+                            f"<p class='source-empty'>{TEXT['en']['source_empty']}<br>{TEXT['zh']['source_empty']}</p>",
+                            elem_id="source-panel",
+                        )
+                        with gr.Row():
+                            prev_btn = gr.Button("←", elem_id="prev", interactive=False)
+                            next_btn = gr.Button("→", elem_id="next", interactive=False)
+                        target = gr.Textbox(elem_id="cite-target", elem_classes=["hidden-input"], show_label=False)
+            with gr.Tab(i18n("document"), id="doc-tab"):
+                search = gr.Textbox(label=i18n("search"), elem_id="doc-search")
+                document = gr.HTML(render.document_html(units), elem_id="document")
+            with gr.Tab(i18n("settings"), id="settings-tab"):
+                mode = gr.Radio(["extractive"], value="extractive", label=i18n("mode"), elem_id="mode")
+                retrieval = gr.Radio(
+                    ["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval"
+                )
+                top_k = gr.Slider(1, 10, step=1, value=settings.top_k, label=i18n("sources"), elem_id="top-k")
+
+        outputs = [box, chat, turns, target, export_md, export_docx]
+        box.submit(ask, [box, chat, turns, prefs], outputs)
+        send.click(ask, [box, chat, turns, prefs], outputs)
+        chat.example_select(lambda d: d.value["text"], None, box)
+        new.click(lambda: ([], [], "", None), None, [chat, turns, status, current])
+        target.change(show_source, [target, turns], [source, current, prev_btn, next_btn])
+        prev_btn.click(lambda c, t: step(c, t, -1), [current, turns], [source, current, prev_btn, next_btn])
+        next_btn.click(lambda c, t: step(c, t, 1), [current, turns], [source, current, prev_btn, next_btn])
+        chat.like(rate, [turns], [last_feedback, status])
+        save_note.click(comment, [last_feedback, note], status)
+        search.change(lambda q: render.document_html(units, q), search, document)
+
+        def save_prefs(r, k, m):
+            return {"retrieval": r, "top_k": int(k), "mode": m}
+
+        for c in (retrieval, top_k, mode):
+            c.change(save_prefs, [retrieval, top_k, mode], prefs)
+        demo.load(
+            lambda p: (p.get("retrieval", "hybrid"), p.get("top_k", settings.top_k), p.get("mode", "extractive")),
+            prefs,
+            [retrieval, top_k, mode],
+        )
+    demo.queue(default_concurrency_limit=4)
+    return demo, i18n
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Start the chat window (Gradio) on 127.0.0.1.")
+    ap.add_argument("--host", default=os.environ.get("ILO_UI_HOST", "127.0.0.1"))
+    ap.add_argument("--port", type=int, default=int(os.environ.get("ILO_UI_PORT", "7860")))
+    args = ap.parse_args(argv)
+    auth = None
+    if args.host not in LOCAL_HOSTS:
+        user, password = os.environ.get("ILO_UI_USERNAME"), os.environ.get("ILO_UI_PASSWORD")
+        if not (user and password):
+            print(
+                f"error: binding to {args.host} exposes the app beyond this machine; set ILO_UI_USERNAME and "
+                "ILO_UI_PASSWORD to require a login",
+                file=sys.stderr,
+            )
+            return 2
+        auth = (user, password)
+
+    from assistant.config import load_settings
+
+    demo, i18n = build_app(load_settings())
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        auth=auth,
+        i18n=i18n,
+        css=CSS,
+        js=JS,
+        footer_links=[],
+        show_error=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
