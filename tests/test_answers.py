@@ -131,3 +131,20 @@ def test_json_contract(engine):
             assert c["paragraph"] is None or isinstance(c["paragraph"], int)
             assert c["footnote"] is None or isinstance(c["footnote"], int)
         assert all(isinstance(v, float | int) for v in d["timings_ms"].values())
+
+
+def test_one_engine_serves_several_users_at_once(engine):
+    """The chat window shares one engine between sessions: concurrent questions get their own answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = {
+        "国际劳工组织的附加值体现在哪里？": "¶29",
+        "Who is the author unit of this paper?": "Summary: 作者单位",
+        "第12段说了什么": "¶12",
+        "footnote 18": "fn 18",
+    }
+    questions = list(cases) * 3
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(engine.ask, questions))
+    for q, a in zip(questions, answers, strict=True):
+        assert a.question == q and a.citations[0].unit.label == cases[q]

@@ -185,3 +185,17 @@ def test_binding_beyond_localhost_requires_a_login():
         [sys.executable, "ui.py", "--host", "0.0.0.0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert r.returncode == 2 and "ILO_UI_USERNAME" in r.stderr
+
+
+def test_settings_are_kept_for_the_browser(browser, app):
+    page = open_page(browser, app)
+    page.get_by_role("tab", name="Settings").click()
+    page.get_by_label("dense").check()
+    page.wait_for_timeout(1500)  # BrowserState writes to localStorage after the change event
+    page.reload(wait_until="load")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.get_by_role("tab", name="Settings").click()
+    page.wait_for_function("document.querySelector('#retrieval input[value=\"dense\"]').checked", timeout=30_000)
+    other = open_page(browser, app)  # another browser context: its own settings
+    other.get_by_role("tab", name="Settings").click()
+    assert other.locator('#retrieval input[value="hybrid"]').is_checked()
