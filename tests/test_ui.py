@@ -36,13 +36,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app(engine):
-    """`python ui.py` on a free port, over the test session's index."""
+def start_app(index_dir: Path, log_name: str):
+    """`python ui.py` on a free port over the given index; yields its address, then stops it."""
     port = free_port()
-    env = {**os.environ, "ILO_INDEX_DIR": str(engine.settings.index_dir)}
+    env = {**os.environ, "ILO_INDEX_DIR": str(index_dir)}
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(SHOTS / "ui-server.log", "w")  # noqa: SIM115 - open for the app's lifetime
+    log = open(SHOTS / log_name, "w")  # noqa: SIM115 - open for the app's lifetime
     proc = subprocess.Popen(
         [sys.executable, "ui.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -52,13 +51,18 @@ def app(engine):
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
         except OSError:
-            assert proc.poll() is None, (SHOTS / "ui-server.log").read_text()
+            assert proc.poll() is None, (SHOTS / log_name).read_text()
             assert time.time() < deadline, "the app did not start"
             time.sleep(0.5)
-    yield {"url": f"http://127.0.0.1:{port}", "index_dir": engine.settings.index_dir}
+    yield {"url": f"http://127.0.0.1:{port}", "index_dir": index_dir}
     proc.terminate()
     proc.wait(timeout=30)
     log.close()
+
+
+@pytest.fixture(scope="module")
+def app(engine):
+    yield from start_app(engine.settings.index_dir, "ui-server.log")
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +163,17 @@ def test_errors_are_messages_and_the_app_recovers(browser, app):
     page.screenshot(path=SHOTS / "05-error.png")
     ask(page, "What does paragraph 12 say?", 2)
     assert "[¶12]" in last_answer(page)
+
+
+def test_missing_index_is_a_message_not_a_crash(browser, tmp_path):
+    for broken in start_app(tmp_path / "no-index", "ui-server-no-index.log"):
+        page = open_page(browser, broken)
+        ask(page, "What does paragraph 12 say?", 1)
+        answer = last_answer(page)
+        assert "not ready" in answer and "python -m assistant ingest" in answer and "Traceback" not in answer
+        page.screenshot(path=SHOTS / "05b-no-index.png")
+        page.get_by_role("tab", name="Document").click()  # the document view needs no index
+        page.wait_for_selector("#document #u-GB_334-INS-3-1_p12")
 
 
 def test_document_view_and_search(browser, app):
