@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
+from . import aggregate, lookup
 from . import answer as A
-from . import lookup
 from .config import Settings
 from .followup import standalone_question
 from .retrieve import RetrievalMode, Retriever
@@ -69,10 +69,20 @@ class Engine:
             result.mode = "lookup"
             result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
             result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
+        elif not found.units and (agg := aggregate.answer(standalone, self.index.units, lang)):
+            self._answer_from_structure(result, agg, lang)
         else:
             self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k)
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         return result
+
+    def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
+        """Questions about the paper as a whole: counted from its structure, every counted unit cited."""
+        lines = [A.cite(sentence, unit.label) for unit, sentences in agg.quoted for sentence in sentences]
+        result.answer = agg.lead + "\n" + "\n".join(lines)
+        result.answered, result.mode = True, "aggregate"
+        result.citations = [A.Citation(unit, 1.0, sentences) for unit, sentences in agg.quoted]
+        result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u, _ in agg.quoted]
 
     def _refuse(self, result: A.Answer, lang: str) -> None:
         result.answer = A.REFUSAL[lang].format(symbol=self.symbol)

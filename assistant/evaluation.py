@@ -41,7 +41,7 @@ METRICS = {
     "language_match": "answered, modes that write text",
 }
 STAGES = ("embed_ms", "dense_ms", "keyword_ms", "compose_ms", "total_ms")
-TEXT_MODES = ("extractive", "lookup")  # modes that quote rather than write: language match does not apply
+TEXT_MODES = ("extractive", "lookup", "aggregate")  # modes that quote rather than write: language match does not apply
 
 
 def load_jsonl(path: Path) -> list[dict]:

@@ -13,6 +13,7 @@ _NOTE = re.compile(
     r"(?:脚注|注释|尾注)\s*(?:第\s*)?(\d{1,4})|第\s*(\d{1,4})\s*(?:个|条)?\s*脚注|(?:\bfootnotes?|\bfn\.?|\bnotes?)\s*(\d{1,4})\b",
     re.IGNORECASE,
 )
+_SESSION = re.compile(r"\b(?:GB|ILC)\.\d{2,3}\b(?!/)")
 _DELIVERABLE = re.compile(r"\bD(\d)\.(\d{1,2})\b")
 # Words that ask for a named unit's text rather than about it: "What does … say?", "…写的是什么".
 _LOOKUP_WORDS = frozenset(
@@ -62,6 +63,11 @@ def find(question: str, units: list[Unit]) -> Lookup:
             out.unknown.append(sym)
         out.units.extend(naming)
     rest = SYMBOL.sub(" ", rest)
+    for prefix in dict.fromkeys(_SESSION.findall(rest)):  # "GB.329": every paper of that session
+        out.symbols.append(prefix)
+        naming = [u for u in units if u.kind == "footnote" and any(s.startswith(prefix + "/") for s in u.symbols)]
+        (out.units.extend(naming) if naming else out.unknown.append(prefix))
+    rest = _SESSION.sub(" ", rest)
     out.units = list({u.id: u for u in out.units}.values())
     out.pure = out.found and all(t in _LOOKUP_WORDS for t in tokenize(rest))
     return out

@@ -148,3 +148,27 @@ def test_one_engine_serves_several_users_at_once(engine):
         answers = list(pool.map(engine.ask, questions))
     for q, a in zip(questions, answers, strict=True):
         assert a.question == q and a.citations[0].unit.label == cases[q]
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("How many focus areas does the plan have?", ["¶11"]),
+        ("请列出行动计划的全部重点领域。", ["¶11"]),
+        ("What are the 2019 deliverables of the second focus area?", ["D2.1", "D2.2", "D2.3", "D2.4", "D2.5"]),
+        ("哪个重点领域的 2019 年可交付成果最少？", ["D4.1"]),
+        ("Which Governing Body paper is cited most often?", ["fn 3", "fn 8", "fn 12", "fn 15", "fn 19"]),
+        ("Which GB.329 papers does the plan cite?", ["fn 6", "fn 17"]),
+    ],
+)
+def test_questions_about_the_whole_paper_are_counted_from_its_structure(engine, question, labels):
+    a = engine.ask(question)
+    assert a.answered and [c.unit.label for c in a.citations] == labels
+    for c in a.citations:
+        assert f"[{c.unit.label}]" in a.answer
+
+
+def test_counts_are_stated(engine):
+    assert "13 deliverables" in engine.ask("How many 2019 deliverables does the plan list in total?").answer
+    assert "GB.334/PFA/1" in engine.ask("Which Governing Body paper is cited most often?").answer
+    assert "4 个重点领域" in engine.ask("行动计划一共有几个重点领域？").answer

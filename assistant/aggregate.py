@@ -1,0 +1,107 @@
+"""Questions about the paper as a whole, answered from its parsed structure rather than by similarity:
+its focus areas, its 2019 deliverables (per area, counts, fewest/most), and the Governing Body papers
+its footnotes cite most often. Each answer quotes and cites the units it counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .parse import FOCUS_AREA
+from .sentences import split_sentences
+from .units import Unit
+
+_LISTING = re.compile(r"how many|list|all|which|what are|number of|哪些|几个|几项|多少|列出|全部|所有|一共|总共", re.I)
+_DELIVERABLES = re.compile(r"deliverables?|可交付", re.I)
+_FEWEST = re.compile(r"fewest|least|smallest|最少", re.I)
+_MOST = re.compile(r"\bmost\b|largest|最多", re.I)
+_MOST_CITED = re.compile(r"most (often|frequently|cited)|cited most|引用(得)?最多|最常(被)?引用|最频繁", re.I)
+_PAPER = re.compile(r"paper|document|symbol|文件", re.I)
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
+_AREA_NUMBER = re.compile(
+    r"(first|second|third|fourth) (?:focus )?area|(?:focus )?area (\d)|第([一二三四])个?重点领域|重点领域\s*(\d)", re.I
+)
+
+
+@dataclass
+class Aggregate:
+    lead: str
+    quoted: list[tuple[Unit, list[str]]] = field(default_factory=list)
+
+
+def _area_number(question: str) -> int | None:
+    m = _AREA_NUMBER.search(question)
+    if not m:
+        return None
+    value = next(g for g in m.groups() if g)
+    return int(value) if value.isdigit() else _ORDINALS[value.lower()]
+
+
+def _first_sentence(unit: Unit) -> list[str]:
+    return split_sentences(unit.plain_text)[:1]
+
+
+def focus_areas(question: str, units: list[Unit], lang: str) -> Aggregate | None:
+    if not (FOCUS_AREA.search(question) or re.search(r"key areas|关键领域", question, re.I)):
+        return None
+    if not _LISTING.search(question) or _DELIVERABLES.search(question):
+        return None
+    # The paragraph that introduces the focus areas stands right before the first of their headings.
+    first = next((i for i, u in enumerate(units) if any(FOCUS_AREA.search(s) for s in u.section)), None)
+    intro = next((u for u in reversed(units[:first]) if u.kind == "paragraph"), None) if first else None
+    if intro is None:
+        return None
+    areas = sorted({s for u in units for s in u.section if FOCUS_AREA.search(s)})
+    lead = f"行动计划有 {len(areas)} 个重点领域：" if lang == "zh" else f"The plan has {len(areas)} focus areas:"
+    return Aggregate(lead, [(intro, split_sentences(intro.plain_text))])
+
+
+def deliverables(question: str, units: list[Unit], lang: str) -> Aggregate | None:
+    if not (_DELIVERABLES.search(question) and (_LISTING.search(question) or _FEWEST.search(question))):
+        return None
+    by_area: dict[int, list[Unit]] = {}
+    for u in units:
+        if u.kind == "deliverable":
+            by_area.setdefault(u.area or 0, []).append(u)
+    if not by_area:
+        return None
+    area = _area_number(question)
+    if area is None and (_FEWEST.search(question) or _MOST.search(question)):
+        pick = min if _FEWEST.search(question) else max
+        area = pick(by_area, key=lambda a: len(by_area[a]))
+    chosen = {area: by_area[area]} if area in by_area else by_area
+    counts = ", ".join(f"{a}: {len(us)}" for a, us in sorted(by_area.items()))
+    total = sum(len(us) for us in chosen.values())
+    if lang == "zh":
+        where = f"重点领域 {area} 有" if area in by_area else "全文共有"
+        lead = f"{where} {total} 项 2019 年可交付成果（各重点领域：{counts}）："
+    else:
+        where = f"Focus area {area} lists" if area in by_area else "The plan lists"
+        lead = f"{where} {total} deliverables for 2019 (per focus area: {counts}):"
+    return Aggregate(lead, [(u, _first_sentence(u)) for us in chosen.values() for u in us])
+
+
+def most_cited(question: str, units: list[Unit], lang: str) -> Aggregate | None:
+    if not (_MOST_CITED.search(question) and _PAPER.search(question)):
+        return None
+    notes = [u for u in units if u.kind == "footnote"]
+    counts = Counter(s for u in notes for s in u.symbols)
+    if not counts:
+        return None
+    symbol, n = counts.most_common(1)[0]
+    citing = [u for u in notes if symbol in u.symbols]
+    if lang == "zh":
+        lead = f"脚注中引用最多的是 {symbol}，共 {n} 次："
+    else:
+        lead = f"The paper its footnotes cite most often is {symbol}, in {n} footnotes:"
+    return Aggregate(lead, [(u, [u.plain_text]) for u in citing])
+
+
+def answer(question: str, units: list[Unit], lang: str) -> Aggregate | None:
+    """A structural answer when the question asks about the paper as a whole, else None."""
+    for intent in (most_cited, deliverables, focus_areas):
+        if found := intent(question, units, lang):
+            return found
+    return None
