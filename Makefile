@@ -28,10 +28,13 @@ chat: index
 terminal-chat: index
 	$(BIN)/python -m assistant chat
 
-# Browser tests drive Debian's Chromium (Playwright cannot download a browser here); a CJK font for Chinese.
+# Browser tests drive Debian's Chromium (Playwright cannot download a browser here); a CJK font for Chinese;
+# LibreOffice and poppler render exported DOCX to PDF and PNG pages.
 browser:
-	@command -v chromium >/dev/null && fc-list | grep -qi wenquanyi || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei)
+	@command -v chromium >/dev/null && fc-list | grep -qi wenquanyi || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei)
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui poppler-utils)
 
 test: setup browser
 	$(BIN)/ruff check .

@@ -40,6 +40,10 @@ TEXT = {
         "mode": "Answer mode",
         "retrieval": "Retrieval",
         "sources": "Number of sources retrieved",
+        "brief": "Briefing note",
+        "topic": "Topic of the note (e.g. South-South cooperation, 透明度)",
+        "make_brief": "Draft the note",
+        "editor": "The note (Markdown; edit before exporting)",
     },
     "zh": {
         "title": "国际劳工组织文件助手 — GB.334/INS/3/1",
@@ -64,6 +68,10 @@ TEXT = {
         "mode": "回答方式",
         "retrieval": "检索方式",
         "sources": "检索的来源数量",
+        "brief": "简报",
+        "topic": "简报主题（例如：南南合作、transparency）",
+        "make_brief": "起草简报",
+        "editor": "简报内容（Markdown，可在导出前修改）",
     },
 }
 
@@ -218,6 +226,25 @@ def build_app(settings):
         target = prev if direction < 0 else nxt
         return show_source(target.id, turns) if target else (gr.skip(),) * 4
 
+    def draft_brief(topic, lang_choice):
+        from assistant.brief import NoMaterial, build_briefing, to_markdown
+
+        try:
+            b = build_briefing(holder.get(), topic or "", language=None if lang_choice == "auto" else lang_choice)
+        except NoMaterial as e:
+            return f"⚠️ {e}.", gr.skip(), gr.skip()
+        except Exception as e:  # noqa: BLE001 - shown in the editor; the app keeps working
+            return friendly_error(e), gr.skip(), gr.skip()
+        return to_markdown(b), *brief_files(to_markdown(b))
+
+    def brief_files(markdown):
+        from assistant.brief import markdown_to_docx
+
+        stem = export_dir / f"briefing-{abs(hash(markdown))}"
+        stem.with_suffix(".md").write_text(markdown or "", encoding="utf-8")
+        markdown_to_docx(markdown or "", stem.with_suffix(".docx"))
+        return gr.update(value=str(stem.with_suffix(".md"))), gr.update(value=str(stem.with_suffix(".docx")))
+
     def rate(turns, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
         turn = (turns or [])[index // 2] if index // 2 < len(turns or []) else None
@@ -279,6 +306,17 @@ def build_app(settings):
             with gr.Tab(i18n("document"), id="doc-tab"):
                 search = gr.Textbox(label=i18n("search"), elem_id="doc-search")
                 document = gr.HTML(render.document_html(units), elem_id="document")
+            with gr.Tab(i18n("brief"), id="brief-tab"):
+                with gr.Row():
+                    topic = gr.Textbox(label=i18n("topic"), scale=5, elem_id="brief-topic")
+                    brief_lang = gr.Radio(
+                        ["auto", "en", "zh"], value="auto", show_label=False, scale=2, elem_id="brief-lang"
+                    )
+                    make_brief = gr.Button(i18n("make_brief"), variant="primary", scale=1, elem_id="make-brief")
+                editor = gr.Textbox(label=i18n("editor"), lines=24, max_lines=60, elem_id="brief-editor")
+                with gr.Row():
+                    brief_md = gr.DownloadButton(i18n("export_md"), elem_id="brief-md")
+                    brief_docx = gr.DownloadButton(i18n("export_docx"), elem_id="brief-docx")
             with gr.Tab(i18n("settings"), id="settings-tab"):
                 mode = gr.Radio(["extractive"], value="extractive", label=i18n("mode"), elem_id="mode")
                 retrieval = gr.Radio(
@@ -297,6 +335,9 @@ def build_app(settings):
         chat.like(rate, [turns], [last_feedback, status])
         save_note.click(comment, [last_feedback, note], status)
         search.change(lambda q: render.document_html(units, q), search, document)
+        make_brief.click(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
+        topic.submit(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
+        editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
         def save_prefs(r, k, m):
             return {"retrieval": r, "top_k": int(k), "mode": m}

@@ -14,9 +14,11 @@ from .sentences import split_sentences
 from .units import Unit
 
 _LISTING = re.compile(r"how many|list|all|which|what are|number of|哪些|几个|几项|多少|列出|全部|所有|一共|总共", re.I)
+# "Which deliverable concerns X?" asks about content; only counting or listing them all is structural.
+_COUNT_OR_ALL = re.compile(r"how many|number of|\blist|\ball\b|in total|几项|几个|多少|列出|全部|所有|一共|总共", re.I)
 _DELIVERABLES = re.compile(r"deliverables?|可交付", re.I)
-_FEWEST = re.compile(r"fewest|least|smallest|最少", re.I)
-_MOST = re.compile(r"\bmost\b|largest|最多", re.I)
+_FEWEST = re.compile(r"fewest|\bleast (?:deliverables|items)|最少", re.I)
+_MOST = re.compile(r"\bmost (?:deliverables|items)|最多", re.I)
 _MOST_CITED = re.compile(r"most (often|frequently|cited)|cited most|引用(得)?最多|最常(被)?引用|最频繁", re.I)
 _PAPER = re.compile(r"paper|document|symbol|文件", re.I)
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
@@ -59,7 +61,9 @@ def focus_areas(question: str, units: list[Unit], lang: str) -> Aggregate | None
 
 
 def deliverables(question: str, units: list[Unit], lang: str) -> Aggregate | None:
-    if not (_DELIVERABLES.search(question) and (_LISTING.search(question) or _FEWEST.search(question))):
+    area = _area_number(question)
+    asks_all = _COUNT_OR_ALL.search(question) or _FEWEST.search(question) or _MOST.search(question)
+    if not (_DELIVERABLES.search(question) and (asks_all or area is not None)):
         return None
     by_area: dict[int, list[Unit]] = {}
     for u in units:
@@ -67,19 +71,30 @@ def deliverables(question: str, units: list[Unit], lang: str) -> Aggregate | Non
             by_area.setdefault(u.area or 0, []).append(u)
     if not by_area:
         return None
-    area = _area_number(question)
-    if area is None and (_FEWEST.search(question) or _MOST.search(question)):
-        pick = min if _FEWEST.search(question) else max
-        area = pick(by_area, key=lambda a: len(by_area[a]))
-    chosen = {area: by_area[area]} if area in by_area else by_area
     counts = ", ".join(f"{a}: {len(us)}" for a, us in sorted(by_area.items()))
-    total = sum(len(us) for us in chosen.values())
-    if lang == "zh":
-        where = f"重点领域 {area} 有" if area in by_area else "全文共有"
-        lead = f"{where} {total} 项 2019 年可交付成果（各重点领域：{counts}）："
+    if area in by_area:
+        areas = [area]
+    elif area is None and (_FEWEST.search(question) or _MOST.search(question)):
+        extreme = (min if _FEWEST.search(question) else max)(len(us) for us in by_area.values())
+        areas = [a for a in sorted(by_area) if len(by_area[a]) == extreme]  # ties are all named
     else:
-        where = f"Focus area {area} lists" if area in by_area else "The plan lists"
-        lead = f"{where} {total} deliverables for 2019 (per focus area: {counts}):"
+        areas = []
+    chosen = {a: by_area[a] for a in areas} or by_area
+    total = sum(len(us) for us in chosen.values())
+    named = ", ".join(map(str, areas))
+    if lang == "zh":
+        where = f"重点领域 {named} 有" if areas else "全文共有"
+        each = "（每个领域）" if len(areas) > 1 else ""
+        lead = f"{where} {total // max(1, len(areas))} 项{each} 2019 年可交付成果（各重点领域：{counts}）："
+    else:
+        where = (
+            f"Focus area{'s' if len(areas) > 1 else ''} {named} list{'' if len(areas) > 1 else 's'}"
+            if areas
+            else "The plan lists"
+        )
+        each = " each" if len(areas) > 1 else ""
+        n = total // max(1, len(areas))
+        lead = f"{where} {n} deliverable{'s' if n != 1 else ''}{each} for 2019 (per focus area: {counts}):"
     return Aggregate(lead, [(u, _first_sentence(u)) for us in chosen.values() for u in us])
 
 

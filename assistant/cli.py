@@ -264,6 +264,26 @@ def _load_answers(path: str) -> list[dict]:
     return answers
 
 
+def cmd_brief(args) -> int:
+    from . import brief as B
+
+    s = _settings(args)
+    from .engine import validate
+
+    validate(args.topic, s.max_question_chars)  # before loading any model
+    try:
+        b = B.build_briefing(_engine(s), args.topic, language=args.lang, max_messages=args.messages)
+    except B.NoMaterial as e:
+        return _fail(str(e))
+    md = B.to_markdown(b)
+    if args.md:
+        Path(args.md).write_text(md, encoding="utf-8")
+    if args.docx:
+        B.markdown_to_docx(md, Path(args.docx), b.symbol)
+    print(md)
+    return 0
+
+
 def _engine(settings):
     from .engine import Engine
 
@@ -306,6 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--export-feedback", metavar="FILE.jsonl", help="write the UI's feedback as gold candidates")
     ev.add_argument("--judge", action="store_true", help="validate the support judge on eval/gold/support.jsonl")
     ev.set_defaults(func=cmd_eval)
+
+    br = sub.add_parser("brief", help="a cited briefing note on a topic, for UN Resident Coordinators")
+    br.add_argument("topic", help='e.g. "South-South cooperation" or "透明度"')
+    br.add_argument("--lang", choices=["en", "zh"], help="language of the note (default: the topic's)")
+    br.add_argument("--messages", type=int, default=5, help="key messages, 3 to 7 (default 5)")
+    br.add_argument("--md", metavar="FILE.md", help="also write the note as Markdown")
+    br.add_argument("--docx", metavar="FILE.docx", help="also write the note as DOCX")
+    br.set_defaults(func=cmd_brief)
 
     mod = sub.add_parser("models", help="install or list the offline models")
     mod.add_argument("action", choices=["install", "list"])

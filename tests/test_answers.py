@@ -157,6 +157,7 @@ def test_one_engine_serves_several_users_at_once(engine):
         ("请列出行动计划的全部重点领域。", ["¶11"]),
         ("What are the 2019 deliverables of the second focus area?", ["D2.1", "D2.2", "D2.3", "D2.4", "D2.5"]),
         ("哪个重点领域的 2019 年可交付成果最少？", ["D4.1"]),
+        ("Which focus area has the most deliverables?", [f"D{a}.{i}" for a in (1, 2) for i in range(1, 6)]),
         ("Which Governing Body paper is cited most often?", ["fn 3", "fn 8", "fn 12", "fn 15", "fn 19"]),
         ("Which GB.329 papers does the plan cite?", ["fn 6", "fn 17"]),
     ],
@@ -166,6 +167,18 @@ def test_questions_about_the_whole_paper_are_counted_from_its_structure(engine, 
     assert a.answered and [c.unit.label for c in a.citations] == labels
     for c in a.citations:
         assert f"[{c.unit.label}]" in a.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which 2019 deliverable concerns South-South cooperation?",
+        "Which is the most important deliverable?",
+        "南南合作方面有哪些2019年的可交付成果？",
+    ],
+)
+def test_content_questions_about_deliverables_are_not_counted(engine, question):
+    assert engine.ask(question).mode == "extractive"
 
 
 def test_counts_are_stated(engine):

@@ -214,3 +214,26 @@ def test_settings_are_kept_for_the_browser(browser, app):
     other = open_page(browser, app)  # another browser context: its own settings
     other.get_by_role("tab", name="Settings").click()
     assert other.locator('#retrieval input[value="hybrid"]').is_checked()
+
+
+def test_briefing_tab_drafts_edits_and_exports(browser, app):
+    page = open_page(browser, app)
+    page.get_by_role("tab", name="Briefing note").click()
+    page.fill("#brief-topic textarea, #brief-topic input", "South-South cooperation")
+    page.click("#make-brief")
+    page.wait_for_function(
+        "document.querySelector('#brief-editor textarea').value.includes('## Key messages')", timeout=120_000
+    )
+    editor = page.locator("#brief-editor textarea")
+    note = editor.input_value()
+    assert "[D2.5]" in note and "## Annex: cited texts" in note
+    editor.fill(note.replace("## Key messages", "## Key messages\n\nEdited by the desk officer."))
+    page.locator("#brief-topic textarea, #brief-topic input").click()  # leave the editor
+    page.wait_for_timeout(3000)  # the exports follow the edit
+    page.screenshot(path=SHOTS / "08-briefing.png")
+    with page.expect_download() as dl:
+        page.click("#brief-docx")
+    import docx
+
+    text = "\n".join(p.text for p in docx.Document(dl.value.path()).paragraphs)
+    assert "Edited by the desk officer." in text and "Briefing note: South-South cooperation" in text
