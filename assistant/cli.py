@@ -192,21 +192,8 @@ def cmd_eval(args) -> int:
         modes = ["hybrid", "dense", "keyword"] if args.compare else [args.retrieval]
         runs = {f"{s.embed_model}-{m}-extractive": E.run(engine, gold, retrieval=m) for m in modes}
 
-    summaries, main = (
-        {},
-        [
-            "hit@1",
-            "hit@5",
-            "mrr@10",
-            "ndcg@10",
-            "cited_gold",
-            "key_facts",
-            "citation_recall",
-            "citation_precision",
-            "refusal_accuracy",
-            "refusal_recall",
-        ],
-    )
+    summaries: dict = {}
+    main = [m for m in E.MAIN if m != "language_match"]  # extractive modes quote: no language to match
     name = E.report_name(args.name or ("compare" if len(runs) > 1 else next(iter(runs))))
     per_config = {}
     for config, answers in runs.items():
