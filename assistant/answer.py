@@ -114,6 +114,12 @@ def lacks_answer_type(question: str, sentences: list[str]) -> bool:
     return bool(_ASKS_QUANTITY.search(question) and not _QUANTITY.search(text))
 
 
+# Questions about what the paper cites: the footnotes of the quoted sentences belong in the answer.
+ASKS_FOR_SOURCES = re.compile(
+    r"\bpapers?\b|\bdocuments?\b|\bcit(e|es|ed|ing)\b|referenc|footnote|文件|引用|脚注|出处", re.I
+)
+
+
 def cite(text: str, label: str) -> str:
     return f"{text} [{label}]"
 

@@ -84,6 +84,14 @@ class Engine:
         result.citations = [A.Citation(unit, 1.0, sentences) for unit, sentences in agg.quoted]
         result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u, _ in agg.quoted]
 
+    @staticmethod
+    def _notes_of(unit, picked) -> tuple[int, ...]:
+        """The footnotes of the quoted sentences of a unit, or else all of the unit's footnotes."""
+        quoted = [x["text"] for x, _ in picked if x["unit"] == unit.id]
+        if not quoted:
+            return ()
+        return tuple(n for s in quoted for n in unit.footnotes_after(s)) or unit.footnotes
+
     def _refuse(self, result: A.Answer, lang: str) -> None:
         result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
         result.answered = False
@@ -125,6 +133,12 @@ class Engine:
         for sent, _ in picked:
             uid = sent["unit"]
             by_unit.setdefault(uid, A.Citation(units[uid], scores.get(uid, 0.0))).sentences.append(sent["text"])
+        if A.ASKS_FOR_SOURCES.search(result.question):
+            notes = [self.index.by_id[f"{u.doc}:fn{n}"] for u in units.values() for n in self._notes_of(u, picked)]
+            notes = list({n.id: n for n in notes}.values())
+            if notes:
+                result.answer += "\n" + "\n".join(A.cite(n.plain_text, n.label) for n in notes)
+                by_unit.update({n.id: A.Citation(n, scores.get(n.id, 0.0), [n.plain_text]) for n in notes})
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000

@@ -36,6 +36,21 @@ class Unit:
         """The text without footnote markers, for embedding, keyword search and quoting."""
         return _MARKER.sub("", self.text)
 
+    def footnotes_after(self, sentence: str) -> tuple[int, ...]:
+        """Footnote numbers whose markers stand inside or right after this sentence of the unit."""
+        plain = self.plain_text
+        start = plain.find(sentence)
+        if start < 0:
+            return ()
+        end = start + len(sentence)
+        out, offset = [], 0  # offset: marker characters seen so far, to map marked text onto plain text
+        for m in _MARKER.finditer(self.text):
+            pos = m.start() - offset
+            if start < pos <= end + 1:
+                out.append(superscript_number(m.group(0)))
+            offset += len(m.group(0))
+        return tuple(n for n in out if n in self.footnotes)
+
     @property
     def embed_text(self) -> str:
         """Section path as context, then the text: headings carry the topic of short units."""

@@ -185,3 +185,25 @@ def test_counts_are_stated(engine):
     assert "13 deliverables" in engine.ask("How many 2019 deliverables does the plan list in total?").answer
     assert "GB.334/PFA/1" in engine.ask("Which Governing Body paper is cited most often?").answer
     assert "4 个重点领域" in engine.ask("行动计划一共有几个重点领域？").answer
+
+
+@pytest.mark.parametrize(
+    ("question", "symbol", "note"),
+    [
+        (
+            "Which Governing Body paper is cited for the ILO's results-based evaluation strategy 2018-21?",
+            "GB.332/PFA/8",
+            "fn 11",
+        ),
+        ("谈新一代体面劳动国别计划试点的那一段，脚注指向哪份理事会文件？", "GB.334/PFA/1", "fn 8"),
+    ],
+)
+def test_questions_about_what_is_cited_bring_the_footnote(engine, question, symbol, note):
+    a = engine.ask(question)
+    assert symbol in a.answer and note in [c.unit.label for c in a.citations]
+    assert f"[{note}]" in a.answer
+
+
+def test_footnotes_are_added_only_when_asked_for(engine):
+    a = engine.ask("国际劳工组织的附加值体现在哪里？")
+    assert [c.unit.kind for c in a.citations] == ["paragraph"]
