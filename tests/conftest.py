@@ -39,3 +39,27 @@ def small_settings(tmp_path):
     """A private corpus copy and index, embedded with the fast e5-small model (build mechanics tests)."""
     corpus = copy_corpus(tmp_path / "corpus")
     return load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", embed_model="e5-small")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc, seconds: float, what: str, log: Path | None = None) -> None:
+    """Wait until a server we started listens on the port; fail early if its process died."""
+    import socket
+    import time
+
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            assert proc.poll() is None, f"{what} exited: {log.read_text() if log else ''}"
+            assert time.time() < deadline, f"{what} did not start"
+            time.sleep(0.5)

@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+from conftest import free_port, wait_for_port
 from filelock import FileLock
 
 from assistant.config import ROOT
@@ -115,11 +116,7 @@ def test_broken_corpus_file_leaves_index_intact(small_settings):
 
 def test_same_code_runs_against_a_chroma_server(small_settings, tmp_path):
     """A real `chroma run` server, started here; the client is chosen by configuration alone."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     chroma = ROOT / ".venv" / "bin" / "chroma"
     server = subprocess.Popen(
         [
@@ -137,14 +134,7 @@ def test_same_code_runs_against_a_chroma_server(small_settings, tmp_path):
     )
     try:
         settings = small_settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": port})
-        deadline = time.time() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.time() < deadline, "chroma server did not start"
-                time.sleep(0.5)
+        wait_for_port(port, server, 60, "chroma server")
         report = build_index(settings, progress=False)
         assert not (settings.chroma_dir).exists()  # nothing went to the embedded store
         assert build_index(settings, progress=False).unchanged

@@ -6,14 +6,13 @@ Screenshots of each state are saved under test-output/ui/.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port, wait_for_port
 
 from assistant.config import ROOT
 
@@ -30,12 +29,6 @@ FLAGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(index_dir: Path, log_name: str):
     """`python ui.py` on a free port over the given index; yields its address, then stops it."""
     port = free_port()
@@ -45,15 +38,7 @@ def start_app(index_dir: Path, log_name: str):
     proc = subprocess.Popen(
         [sys.executable, "ui.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
-    deadline = time.time() + 180
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None, (SHOTS / log_name).read_text()
-            assert time.time() < deadline, "the app did not start"
-            time.sleep(0.5)
+    wait_for_port(port, proc, 180, "the app", SHOTS / log_name)
     yield {"url": f"http://127.0.0.1:{port}", "index_dir": index_dir}
     proc.terminate()
     proc.wait(timeout=30)
