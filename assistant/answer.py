@@ -54,6 +54,9 @@ class Answer:
     evidence: float | None = None  # best question–unit cosine similarity: what the refusal is judged on
     language: str = "en"
     id: object = None
+    backend: str = "extractive"  # what wrote the answer: extractive, local:MODEL, openai:MODEL
+    fallback: str | None = None  # why a written answer was not given (model too slow or failed)
+    grounding: dict | None = None  # written answers: the model's raw text and what the check removed
 
     def to_dict(self) -> dict:
         return {
@@ -68,6 +71,9 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": self.retrieved,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "backend": self.backend,
+            "fallback": self.fallback,
+            "grounding": self.grounding,
         }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
 EmbedModel = Literal["embeddinggemma", "e5-small"]
+# auto: `local` when a chat model is installed and llama.cpp is importable, else `extractive`.
+AnswerMode = Literal["auto", "extractive", "local", "openai"]
 
 
 class Settings(BaseSettings):
@@ -57,6 +59,29 @@ class Settings(BaseSettings):
     support_threshold: float = 0.6
 
     lock_timeout_s: float = 600.0
+
+    # Written answers (language model). ILO_ANSWER_MODE=extractive|local|openai|auto.
+    answer_mode: AnswerMode = "auto"
+    # `local`: an installed chat model's name (`python -m assistant models list`) or a path to any .gguf.
+    llm_model: str = "qwen2.5-1.5b"
+    llm_threads: int | None = None  # llama.cpp threads (default: all cores)
+    llm_context_tokens: int = 2048
+    llm_max_tokens: int = Field(200, ge=16, le=2048)
+    llm_temperature: float = 0.1
+    # Source text given to the model, in characters. Prompt reading is what a 2-core machine waits
+    # on (about 20 tokens/s for a 1.5B model): eval/bench_llm.py measures this budget against latency.
+    llm_source_chars: int = Field(700, ge=100, le=20000)
+    # Past the budget for the first token the answer falls back to the extractive one (it says so).
+    llm_ttft_budget_s: float = 60.0
+    llm_timeout_s: float = 180.0
+    # Rewrite follow-up questions with the model (else by the rule in followup.py).
+    llm_rewrite_followups: bool = True
+    # `openai`: any OpenAI-compatible server (Ollama, vLLM, llama.cpp's server).
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local-model"
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    # Answer sentences no retrieved unit supports: dropped, or kept and marked as unsupported.
+    unsupported_sentences: Literal["drop", "mark"] = "drop"
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,16 +1,19 @@
 """The question-answering engine: validate → rewrite follow-ups → look up or retrieve → answer or refuse.
 
-One Engine is shared by every interface (CLI, chat, batch, UI); it is safe to call from several threads.
+Answers are extractive (quoted sentences) or written by a language model (`ILO_ANSWER_MODE`), whose
+citations are checked against the retrieved units (grounding.py). One Engine is shared by every
+interface (CLI, chat, batch, UI); it is safe to call from several threads.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from . import aggregate, lookup
 from . import answer as A
 from .config import Settings
-from .followup import standalone_question
+from .followup import is_followup, standalone_question
 from .retrieve import RetrievalMode, Retriever
 
 
@@ -33,9 +36,11 @@ def validate(question: object, max_chars: int) -> str:
 
 
 class Engine:
-    def __init__(self, settings: Settings, index=None, embedder=None):
+    def __init__(self, settings: Settings, index=None, embedder=None, llm=None):
+        """`llm`: a llama-index LLM for written answers; by default the one configured (None: extractive)."""
         from .embed import get_embedder
         from .index import load_index
+        from .llm import backend_name, make_llm
 
         self.settings = settings
         self.index = index or load_index(settings)
@@ -43,6 +48,20 @@ class Engine:
         self.retriever = Retriever(self.index, self.embedder, settings)
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
+        self.llm = llm if llm is not None else make_llm(settings)
+        self.backend = backend_name(settings)
+        if llm is not None and self.backend == "extractive":
+            self.backend = "custom"  # a model handed in directly
+        self._judge = None
+
+    @property
+    def judge(self):
+        """The support judge that checks written answers' citations (the evaluation's judge)."""
+        if self._judge is None:
+            from .judge import SupportJudge
+
+            self._judge = SupportJudge(self.embedder, self.settings.support_threshold)
+        return self._judge
 
     def ask(
         self,
@@ -52,11 +71,31 @@ class Engine:
         qid: object = None,
         top_k: int | None = None,
     ) -> A.Answer:
+        """The checked answer (a written answer's words are not streamed here: see `ask_stream`)."""
+        for event in self.ask_stream(question, history, retrieval, qid, top_k):
+            if isinstance(event, A.Answer):
+                return event
+        raise AssertionError("ask_stream ended without an answer")
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[dict] | None = None,
+        retrieval: RetrievalMode = "hybrid",
+        qid: object = None,
+        top_k: int | None = None,
+    ) -> Iterator[str | A.Answer]:
+        """The model's words as it writes them (str), then the checked Answer, always last.
+
+        The streamed text is a draft: the final answer keeps only the sentences its sources support.
+        """
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
         lang = A.language_of(q)
-        standalone = standalone_question(q, history)
+        standalone, rewrite_ms = self._standalone(q, history)
         result = A.Answer(question=q, answer="", answered=False, standalone=standalone, language=lang, id=qid)
+        if rewrite_ms is not None:
+            result.timings_ms["rewrite_ms"] = rewrite_ms
 
         found = lookup.find(q, self.index.units)
         if found.unknown and not found.units:
@@ -72,9 +111,23 @@ class Engine:
         elif not found.units and (agg := aggregate.answer(standalone, self.index.units, lang)):
             self._answer_from_structure(result, agg, lang)
         else:
-            self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k)
+            yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k)
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
-        return result
+        yield result
+
+    def _standalone(self, q: str, history: list[dict] | None) -> tuple[str, float | None]:
+        """The follow-up made standalone: by the model when one is configured, else (or if it fails) by rule."""
+        rule = standalone_question(q, history)
+        if not (self.llm and self.settings.llm_rewrite_followups and history and is_followup(q)):
+            return rule, None
+        from .generate import LLMFailed, rewrite_followup
+
+        t = time.perf_counter()
+        try:
+            rewritten = rewrite_followup(self.llm, q, history, self.settings)
+        except LLMFailed:
+            rewritten = None
+        return rewritten or rule, (time.perf_counter() - t) * 1000
 
     def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
         """Questions about the paper as a whole: counted from its structure, every counted unit cited."""
@@ -98,7 +151,7 @@ class Engine:
 
     def _answer_from_retrieval(
         self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode, top_k: int | None
-    ) -> None:
+    ) -> Iterator[str]:
         s = self.settings
         r = self.retriever.retrieve(query, mode=mode, k=top_k)
         result.timings_ms.update(r.timings_ms)
@@ -142,3 +195,44 @@ class Engine:
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000
+        if self.llm is not None and picked:
+            quoted = {c.unit.id: c.sentences for c in result.citations}  # footnotes too, when sources are asked for
+            yield from self._write(result, query, [c.unit for c in result.citations], quoted, lang, scores)
+
+    def _write(self, result: A.Answer, query: str, units, quoted, lang: str, scores: dict) -> Iterator[str]:
+        """Replace the extractive answer with the model's, keeping only supported sentences; on a
+        model failure keep the extractive answer and say why."""
+        from .generate import LLMFailed, Written, write_answer
+
+        out = Written()
+        if self.judge.embedder is self.embedder:  # the index's sentence vectors are the judge's document vectors
+            self.judge.seed({s["text"]: v for s, v in self.index.sentence_vectors([u.id for u in units])})
+        try:
+            yield from write_answer(self.llm, self.judge, query, units, quoted, lang, self.settings, out)
+        except LLMFailed as e:
+            result.fallback = f"{e}; the answer is quoted instead"
+            result.timings_ms.update(out.timings_ms)
+            return
+        g = out.grounded
+        result.mode, result.backend = "generated", self.backend
+        result.timings_ms.update(out.timings_ms)
+        result.grounding = {
+            "raw": out.raw,
+            "dropped": g.dropped,
+            "removed_markers": g.removed_markers,
+            "reattributed": sum(st.reattributed for st in g.statements),
+            "declined": g.declined,
+            "prompt_chars": out.prompt_chars,
+            "prompt_tokens": out.prompt_tokens,
+        }
+        if not g.answered:
+            self._refuse(result, lang)
+            result.citations = []
+            return
+        by_unit: dict[str, A.Citation] = {}
+        for st in g.statements:
+            for u, quote in zip(st.units, st.quotes):
+                c = by_unit.setdefault(u.id, A.Citation(u, scores.get(u.id, 0.0)))
+                if quote not in c.sentences:
+                    c.sentences.append(quote)
+        result.answer, result.citations, result.answered = g.answer, list(by_unit.values()), True

