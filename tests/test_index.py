@@ -13,10 +13,12 @@ import time
 
 import pytest
 from conftest import free_port, wait_for_port
+from docgen import write_pdf
 from filelock import FileLock
+from test_formats import english_doc
 
 from assistant.config import ROOT
-from assistant.corpus import CorpusError
+from assistant.corpus import CorpusError, add_to_corpus, prepare, remove_from_corpus
 from assistant.engine import Engine
 from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, build_index, load_index
 
@@ -141,6 +143,20 @@ def test_same_code_runs_against_a_chroma_server(small_settings, tmp_path):
         a = Engine(settings).ask("南南合作方面有哪些2019年的可交付成果？")
         assert a.answered and "GB.334-INS-3-1:d2.5" in [r["id"] for r in a.retrieved]
         assert report.units == len(load_index(settings).units)
+
+        # Several documents on the server: one added and asked alone, then removed; each time only it changes.
+        review = tmp_path / "review.pdf"
+        write_pdf(english_doc(), review, page_size=(298, 420))
+        doc = prepare(review)
+        added = build_index(settings, progress=False, change=lambda: add_to_corpus(settings.corpus_dir, [doc]))
+        assert added.indexed == [doc.info.id] and 0 < added.embedded <= 3 * len(doc.units)
+        a = Engine(settings).ask("How are decent work country programmes designed?", doc=doc.info.id)
+        assert a.answered and {c.unit.doc for c in a.citations} == {doc.info.id}
+        removed = build_index(
+            settings, progress=False, change=lambda: remove_from_corpus(settings.corpus_dir, [doc.info.id])
+        )
+        assert removed.removed == [doc.info.id] and removed.indexed == [] and removed.embedded == 0
+        assert {u.doc for u in load_index(settings).units} == {"GB.334-INS-3-1"}
     finally:
         server.terminate()
         server.wait(timeout=30)
