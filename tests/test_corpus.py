@@ -19,6 +19,7 @@ from assistant.engine import Engine
 from assistant.index import build_index, load_index, read_current
 
 PLAN = "GB.334-INS-3-1"
+NOTE_TEXT = "Governing Body documents GB.334/INS/4 and GB.334/PFA/1."
 REVIEW = "GB.335-INS-9"  # english_doc(): its symbol is in the PDF's running header
 UN_REFORM = "GB.334-INS-4"  # cited by the plan's footnotes 2, 5, 10 and 14, and by the review's footnote
 
@@ -174,3 +175,31 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     assert engine.index.by_id[f"{PLAN}:fn2"].links == (("GB.334/INS/4", None),)
     assert not [u for u in engine.index.units if u.doc == UN_REFORM]
     assert build_index(s, progress=False).unchanged
+
+
+def test_rendered_citations_name_documents_and_link_symbols():
+    """The chat window's HTML: citation links name their document when there are several; a cited
+    paper in the corpus is a link that opens it, one that is not says so."""
+    from assistant import render
+    from assistant.units import Unit
+
+    note = Unit(
+        id=f"{REVIEW}:fn1",
+        doc=REVIEW,
+        kind="footnote",
+        label="fn 1",
+        text=NOTE_TEXT,
+        order=1,
+        footnote=1,
+        symbols=("GB.334/INS/4", "GB.334/PFA/1"),
+        links=(("GB.334/INS/4", UN_REFORM), ("GB.334/PFA/1", None)),
+    )
+    target = Unit(id=f"{UN_REFORM}:pg1.1", doc=UN_REFORM, kind="paragraph", label="p. 1 ¶1", text="…", order=0)
+    panel = render.source_html(note, {u.id: u for u in (target, note)})
+    assert f'href="#cite:{UN_REFORM}:pg1.1"' in panel and ">GB.334/INS/4</a>" in panel
+    assert "GB.334/PFA/1 (not in the corpus" in panel
+    answer = {"answer": "A. [fn 1] B. [¶12]", "citations": [note.to_dict() | {"label": "fn 1"}]}
+    answer["citations"].append({"id": f"{PLAN}:p12", "doc": PLAN, "label": "¶12"})
+    named = render.answer_html(answer, {REVIEW: "GB.335/INS/9", PLAN: "GB.334/INS/3/1"})
+    assert ">GB.335/INS/9 fn 1</a>" in named and ">GB.334/INS/3/1 ¶12</a>" in named
+    assert ">fn 1</a>" in render.answer_html(answer)  # one document: labels alone, as before

@@ -12,11 +12,27 @@ from assistant.formats import FormatError, convert
 from assistant.parse import parse_document
 from assistant.units import build_units
 
-LOREM = (
-    "Decent work country programmes remain the main vehicle of ILO support to member States, and their "
-    "design draws on the priorities that governments, employers and workers agree in national dialogue. "
-)
-LONG = LOREM * 6 + "This paragraph is long enough to run across a page break."
+# Distinct sentences (an answer quotes sentences; repeated ones would be quoted twice).
+FILLER = [
+    f"Decent work country programmes in {place} draw on the priorities that governments, employers and workers "
+    f"agree in national dialogue, and they set out {what}."
+    for place, what in [
+        ("Africa", "the results the Office will support"),
+        ("the Americas", "how tripartite constituents take part"),
+        ("the Arab States", "the resources each outcome needs"),
+        ("Asia and the Pacific", "the partnerships that fund them"),
+        ("Europe and Central Asia", "the indicators used to measure progress"),
+        ("small island States", "the links with United Nations frameworks"),
+        ("fragile settings", "the risks and how they are managed"),
+        ("middle-income countries", "how South-South cooperation is used"),
+        ("least developed countries", "the capacity building planned"),
+        ("federal States", "the role of regional authorities"),
+        ("post-crisis countries", "the sequence of interventions"),
+        ("new member States", "the first steps of cooperation"),
+    ]
+]
+LOREM = " ".join(FILLER[:2]) + " "
+LONG = " ".join(FILLER[3:12]) + " This paragraph is long enough to run across a page break."
 NOTE = "Governing Body document GB.334/INS/4, on the reform of the United Nations development system."
 
 
@@ -25,7 +41,7 @@ def english_doc() -> Doc:
     return Doc(
         paragraphs=[
             "Background",
-            "The Office reviewed how country programmes are designed. " + LOREM * 3 + "It reports here.¹",
+            "The Office reviewed how country programmes are designed. " + " ".join(FILLER[:3]) + " It reports here.¹",
             LONG,
             "Next steps",
             "The Governing Body is invited to take note of this report and to provide guidance.",
@@ -88,8 +104,8 @@ def test_pdf_without_numbered_paragraphs_is_cited_by_page_and_order(tmp_path):
     assert layout["split_paragraphs"] >= 1
     units = build_units(parse_document(convert(pdf).text), "R")
     paras = [u for u in units if u.kind == "paragraph"]
-    # ¶1 starts on page 1 and runs onto page 2; the second paragraph starts on page 2 and runs onto page 3
-    assert [u.label for u in paras] == ["p. 1 ¶1", "p. 2 ¶1", "p. 3 ¶1"]
+    # ¶1 starts on page 1 and runs onto page 2; the second starts on page 2 and runs over two page breaks
+    assert [u.label for u in paras] == ["p. 1 ¶1", "p. 2 ¶1", "p. 4 ¶1"]
     long = next(u for u in paras if "run across a page break" in u.text)
     assert nospace(long.text) == nospace(LONG)
     assert long.id == f"R:pg{long.page}.{long.item}" and long.label == f"p. {long.page} ¶{long.item}"
