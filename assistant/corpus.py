@@ -151,8 +151,13 @@ def add_to_corpus(corpus_dir: Path, prepared: list[Prepared]) -> tuple[list[str]
     for p in prepared:
         old = next((d for d in docs if d.id == p.info.id), None)
         info = p.info
-        if old is not None:
-            info = replace(info, title_en=info.title_en or old.title_en)
+        if old is not None:  # what neither the file nor the command line says is kept from before
+            info = replace(
+                info,
+                title_en=info.title_en or old.title_en,
+                session=old.session or info.session,
+                date=info.date or old.date,
+            )
             docs[docs.index(old)] = info
             replaced.append(info.id)
             if old.source != info.source:
