@@ -227,3 +227,53 @@ def write_markdown(doc: Doc, path: Path) -> Path:
     lines += [f"[^{n}]: {t}" for n, t in sorted(doc.footnotes.items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def write_docx_word_footnotes(doc: Doc, path: Path) -> Path:
+    """A DOCX whose footnotes are real Word footnotes (footnotes.xml, w:footnoteReference), as Word
+    saves them; written part by part since python-docx cannot add footnotes."""
+    import html
+    import zipfile
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    ref_ids: dict[int, int] = {}
+
+    def runs(text: str) -> str:
+        out = []
+        for piece in re.split(f"({_SUP})", text):
+            if _is_sup(piece):
+                n = superscript_number(piece)
+                ref_ids[n] = n + 1  # Word's ids 0 and 1 are the separators
+                out.append(
+                    f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="{n + 1}"/></w:r>'
+                )
+            elif piece:
+                out.append(f'<w:r><w:t xml:space="preserve">{html.escape(piece)}</w:t></w:r>')
+        return "".join(out)
+
+    body = "".join(f"<w:p>{runs(p)}</w:p>" for p in doc.paragraphs)
+    notes = "".join(
+        f'<w:footnote w:id="{i}"><w:p><w:r><w:t xml:space="preserve">{html.escape(doc.footnotes[n])}</w:t></w:r></w:p>'
+        "</w:footnote>"
+        for n, i in ref_ids.items()
+    )
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main}.document.main+xml"/>'
+        f'<Override PartName="/word/footnotes.xml" ContentType="{main}.footnotes+xml"/></Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/_rels/document.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/footnotes" Target="footnotes.xml"/></Relationships>',
+        "word/document.xml": f"<w:document {w}><w:body>{body}</w:body></w:document>",
+        "word/footnotes.xml": f'<w:footnotes {w}><w:footnote w:type="separator" w:id="0"><w:p/></w:footnote>'
+        f'<w:footnote w:type="continuationSeparator" w:id="1"><w:p/></w:footnote>{notes}</w:footnotes>',
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, xml in parts.items():
+            z.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml)
+    return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from docgen import Doc, plan_doc, write_docx, write_html, write_markdown, write_pdf
+from docgen import Doc, plan_doc, write_docx, write_docx_word_footnotes, write_html, write_markdown, write_pdf
 
 from assistant.corpus import CorpusError, prepare
 from assistant.formats import FormatError, convert
@@ -129,6 +129,17 @@ def test_docx_page_breaks_and_superscript_footnotes(tmp_path):
     labels = [u.label for u in units]
     assert labels == ["p. 1 ¶1", "fn 1", "p. 2 ¶1", "p. 2 ¶2"]
     assert units[0].footnotes == (1,) and units[1].cited_by == (units[0].id,)
+
+
+def test_docx_with_word_footnotes(plan_text, plan_units, tmp_path):
+    """Footnotes as Word keeps them (footnotes.xml): each becomes a footnote line after its paragraph."""
+    review = build_units(
+        parse_document(convert(write_docx_word_footnotes(english_doc(), tmp_path / "r.docx")).text), "R"
+    )
+    assert [u.label for u in review] == ["p. 1 ¶1", "fn 1", "p. 1 ¶2", "p. 1 ¶3"]
+    assert review[1].text == NOTE and review[1].cited_by == (review[0].id,)
+    plan = write_docx_word_footnotes(plan_doc(plan_text), tmp_path / "plan.docx")
+    same_units(plan_units, build_units(parse_document(convert(plan).text), "GB.334-INS-3-1"))
 
 
 def test_html_and_markdown(tmp_path):
