@@ -368,11 +368,6 @@ class Index:
         self.by_id = {u.id: u for u in self.units}
         self.doc_of_symbol = {d.symbol: d.id for d in self.documents if d.symbol}
 
-    def _where(self, doc: str | None) -> dict:
-        if doc is not None:
-            return {"ver": self.versions[doc]}
-        return {"ver": {"$in": list(self.versions.values())}}
-
     def dense(self, query_vec: np.ndarray, k: int, doc: str | None = None) -> list[tuple[str, float]]:
         """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given)."""
         from llama_index.core.vector_stores.types import (
@@ -382,20 +377,33 @@ class Index:
             VectorStoreQuery,
         )
 
-        vers = [self.versions[doc]] if doc is not None else list(self.versions.values())
-        filters = MetadataFilters(filters=[MetadataFilter(key="ver", value=vers, operator=FilterOperator.IN)])
-        res = self.unit_store.query(
-            VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=k, filters=filters)
-        )
-        # The store reports exp(-distance); in cosine space distance = 1 - cosine.
-        return [(i.split("|", 1)[1], 1.0 + math.log(max(s, 1e-12))) for i, s in zip(res.ids, res.similarities)]
+        def query(n: int, vers: list[str] | None):
+            filters = vers and MetadataFilters(
+                filters=[MetadataFilter(key="ver", value=vers, operator=FilterOperator.IN)]
+            )
+            q = VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=n, filters=filters or None)
+            res = self.unit_store.query(q)
+            # The store reports exp(-distance); in cosine space distance = 1 - cosine.
+            return [(*i.split("|", 1), 1.0 + math.log(max(s, 1e-12))) for i, s in zip(res.ids, res.similarities)]
+
+        if doc is not None:
+            return [(uid, sim) for _, uid, sim in query(k, [self.versions[doc]])]
+        # A filter on 200 versions costs Chroma ~15 times the search itself, and the store holds other
+        # versions only between two builds: search unfiltered, drop other versions' records, and filter
+        # only when too few are left.
+        active = set(self.versions.values())
+        hits = [(uid, sim) for ver, uid, sim in query(2 * k, None) if ver in active][:k]
+        if len(hits) < min(k, len(self.units)):
+            hits = [(uid, sim) for _, uid, sim in query(k, sorted(active))]
+        return hits
 
     def sentence_vectors(self, unit_ids: list[str]) -> list[tuple[dict, np.ndarray]]:
         """The sentences of the given units with their vectors, in reading order."""
         if not unit_ids:
             return []
+        vers = sorted({self.versions[self.by_id[u].doc] for u in unit_ids})
         got = self.sentence_collection.get(
-            where={"$and": [{"unit": {"$in": list(unit_ids)}}, self._where(None)]},
+            where={"$and": [{"unit": {"$in": list(unit_ids)}}, {"ver": {"$in": vers}}]},
             include=["embeddings", "metadatas"],
         )
         by_id = {i.split("|", 1)[1]: v for i, v in zip(got["ids"], got["embeddings"])}

@@ -13,6 +13,7 @@ from conftest import copy_corpus
 from docgen import Doc, write_docx, write_markdown, write_pdf
 from test_formats import LOREM, english_doc
 
+from assistant.brief import build_briefing, to_markdown
 from assistant.cli import main
 from assistant.config import load_settings
 from assistant.engine import Engine
@@ -123,6 +124,13 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     assert cli(s, "ask", q, "--doc", REVIEW) == 0
     printed = capsys.readouterr().out
     assert re.search(rf"\[p\. \d ¶\d\] {REVIEW} — ", printed)
+    batch, answers = tmp_path / "batch.jsonl", tmp_path / "answers.jsonl"
+    lines = [{"id": "all", "question": q}, {"id": "one", "question": q, "doc": REVIEW}]
+    batch.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    assert cli(s, "ask", "--batch", str(batch), "--output", str(answers)) == 0
+    got = {a["id"]: a for a in map(json.loads, answers.read_text(encoding="utf-8").splitlines())}
+    assert {c["doc"] for c in got["one"]["citations"]} == {REVIEW}
+    assert {r["id"].split(":")[0] for r in got["all"]["retrieved"]} == {PLAN, REVIEW}
     assert cli(s, "ask", q, "--doc", "GB.999-X") == 1
     assert "no document 'GB.999-X'" in capsys.readouterr().err
     assert engine.ask("What does paragraph 12 say?").citations[0].unit.id == f"{PLAN}:p12"  # the first document's
@@ -154,6 +162,11 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     a = engine.ask("What does GB.334/INS/4 say about resident coordinators?")
     assert a.answered and {c.unit.doc for c in a.citations} == {UN_REFORM}
 
+    # The briefing note's papers to read next say which are in the corpus.
+    papers = {symbol: present for symbol, _, present in build_briefing(engine, "UN reform").papers}
+    assert papers["GB.334/INS/4"] is True and papers["GB.334/PFA/1"] is False
+    assert "- GB.334/INS/4 (in the corpus;" in to_markdown(build_briefing(engine, "UN reform"))
+
     # Replace it (a DOCX this time, same symbol): only the changed texts are embedded.
     un.paragraphs[1] = un.paragraphs[1].replace("repositions resident coordinators", "empowers resident coordinators")
     docx = write_docx(un, tmp_path / "un-reform.docx")
@@ -162,7 +175,8 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     assert f"replaced {UN_REFORM}" in out and "1 document(s) indexed" in out
     assert 1 <= embedded(out) <= 2  # the changed paragraph and its changed sentence
     assert not (s.corpus_dir / f"{UN_REFORM}.en.md").exists() and (s.corpus_dir / f"{UN_REFORM}.en.docx").exists()
-    assert "empowers" in Engine(s).ask("What does GB.334/INS/4 say about resident coordinators?").answer
+    reader = Engine(s)
+    assert "empowers" in reader.ask("What does GB.334/INS/4 say about resident coordinators?").answer
 
     # Remove it: nothing is embedded, the links fall back to "not in the corpus".
     assert cli(s, "remove", UN_REFORM) == 0
@@ -175,6 +189,9 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     assert engine.index.by_id[f"{PLAN}:fn2"].links == (("GB.334/INS/4", None),)
     assert not [u for u in engine.index.units if u.doc == UN_REFORM]
     assert build_index(s, progress=False).unchanged
+    # A reader that loaded the build before the removal still answers from it (its records are kept
+    # until the next build), and the next build drops them.
+    assert "empowers" in reader.ask("What does GB.334/INS/4 say about resident coordinators?").answer
 
 
 def test_rendered_citations_name_documents_and_link_symbols():
