@@ -247,12 +247,13 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
     sent_coll, sent_store = _store(client, sent_name)
     docs_dir = settings.index_dir / "docs"
     docs_dir.mkdir(parents=True, exist_ok=True)
-    if current and current.get("build") == build_id and _complete(unit_coll, sent_coll, current):
+    intact = current is not None and _complete(unit_coll, sent_coll, current)
+    if intact and current.get("build") == build_id:
         return BuildReport(build_id, n_units, n_sents, 0, n_units + n_sents, time.perf_counter() - start, True)
 
-    # Documents already active are trusted (they were checked when that build was made); others are
-    # checked record by record, so a build killed midway resumes and a wiped store is refilled.
-    active = {(d["ver"], d["units"], d["sentences"]) for d in (current or {}).get("documents", [])}
+    # The active build's documents are trusted when the store still holds all their records; others
+    # are checked record by record, so a build killed midway resumes and a wiped store is refilled.
+    active = {(d["ver"], d["units"], d["sentences"]) for d in current["documents"]} if intact else set()
     embedded, indexed = 0, []
     cache = None
     try:

@@ -20,7 +20,15 @@ from test_formats import english_doc
 from assistant.config import ROOT
 from assistant.corpus import CorpusError, add_to_corpus, prepare, remove_from_corpus
 from assistant.engine import Engine
-from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, build_index, load_index
+from assistant.index import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    build_index,
+    chroma_client,
+    collection_names,
+    load_index,
+)
 
 
 def edit_plan(settings, old: str, new: str) -> None:
@@ -79,6 +87,17 @@ def test_interrupted_build_leaves_old_index_usable(small_settings):
     resumed = build_index(small_settings, progress=False)  # the lock died with the process
     assert resumed.reused > 230  # the old document's vectors and what the killed build cached
     assert load_index(small_settings).build_id == resumed.build_id
+
+
+def test_wiped_vector_store_is_refilled_from_the_cache(small_settings):
+    first = build_index(small_settings, progress=False)
+    client = chroma_client(small_settings)
+    for name in collection_names("e5-small"):  # the store is lost (a new server); current.json and cache remain
+        client.delete_collection(name)
+    again = build_index(small_settings, progress=False)
+    assert not again.unchanged and again.embedded == 0 and again.indexed == ["GB.334-INS-3-1"]
+    assert again.build_id == first.build_id
+    assert Engine(small_settings).ask("第12段说了什么").answered
 
 
 def test_second_writer_gets_a_clear_error(small_settings):
