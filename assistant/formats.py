@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .parse import SUPERSCRIPTS, join_fragments
@@ -98,6 +99,7 @@ class _Line:
     def x1(self) -> float:
         return max(c["x1"] for c in self.chars)
 
+    @cached_property  # asked for often, once the line is complete
     def text(self) -> str:
         out, prev = [], None
         size = Counter(round(c["size"]) for c in self.chars).most_common(1)[0][0]
@@ -126,34 +128,30 @@ def _lines(chars: list) -> list[_Line]:
                 break
         else:
             lines.append(_Line([c], c["top"], c["bottom"]))
-    return [x for x in lines if x.text()]
+    return [x for x in lines if x.text]
 
 
 def _pdf(path: Path) -> Converted:
     """Lines rejoined into paragraphs by the layout: a line that reaches the right margin continues on
     the next line, and a paragraph whose last line fills the page continues on the next page."""
     import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.psparser import PSException
 
     try:
         with pdfplumber.open(path) as pdf:
             meta = dict(pdf.metadata or {})
             pages = [_lines(p.chars) for p in pdf.pages]
-    except (PDFSyntaxError, PSException) as e:
-        raise FormatError(f"not a readable PDF ({type(e).__name__}: {e})") from None
-    except Exception as e:  # noqa: BLE001 - pdfminer raises many types on damaged files
+    except Exception as e:  # noqa: BLE001 - pdfminer raises many exception types on damaged files
         raise FormatError(f"not a readable PDF ({type(e).__name__}: {e})") from None
 
     # Running headers and footers: the first or last line of most pages, the same text; page numbers.
-    repeated = Counter(t for lines in pages for t in {x.text() for x in lines[:1] + lines[-1:]})
+    repeated = Counter(t for lines in pages for t in {x.text for x in lines[:1] + lines[-1:]})
     running = {t for t, n in repeated.items() if len(pages) >= 2 and n > len(pages) / 2}
     symbol = next((t for t in running if SYMBOL.fullmatch(t)), None)
 
     blocks: list[tuple[int, str]] = []  # (page index, paragraph text)
     open_at: int | None = None  # index in blocks of a paragraph whose last line filled the page
     for pno, lines in enumerate(pages):
-        lines = [x for x in lines if x.text() not in running and not _PAGE_NUMBER.match(x.text())]
+        lines = [x for x in lines if x.text not in running and not _PAGE_NUMBER.match(x.text)]
         if not lines:
             continue
         body = Counter(round(x.size) for x in lines for _ in x.chars).most_common(1)[0][0]
@@ -161,7 +159,7 @@ def _pdf(path: Path) -> Converted:
         prev: _Line | None = None
         cont = -1  # the block the previous line went into
         for line in lines:
-            text = line.text()
+            text = line.text
             is_body = round(line.size) == body
             starts = bool(_BLOCK_START.match(text))
             if prev is None and open_at is not None and is_body and not starts:
@@ -181,11 +179,15 @@ def _pdf(path: Path) -> Converted:
     out = ["" for _ in pages]
     for pno, text in blocks:
         out[pno] += text + "\n"
+    def prop(*keys: str) -> str:  # document properties may come as undecoded bytes
+        v = next((meta[k] for k in keys if meta.get(k)), "")
+        return (v.decode("utf-8", "ignore") if isinstance(v, bytes) else str(v)).strip()
+
     info = {
-        "title": str(meta.get("Title") or "").strip(),
-        "language": str(meta.get("Language") or meta.get("Lang") or "").strip(),
-        "date": _pdf_date(str(meta.get("CreationDate") or "")),
-        "symbol": symbol or _symbol_from(str(meta.get("Subject") or "")) or "",
+        "title": prop("Title"),
+        "language": prop("Language", "Lang"),
+        "date": _pdf_date(prop("CreationDate")),
+        "symbol": symbol or _symbol_from(prop("Subject")) or "",
     }
     return Converted("\f".join(out), {k: v for k, v in info.items() if v})
 
