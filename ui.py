@@ -44,6 +44,8 @@ TEXT = {
         "topic": "Topic of the note (e.g. South-South cooperation, 透明度)",
         "make_brief": "Draft the note",
         "editor": "The note (Markdown; edit before exporting)",
+        "doc": "Ask about",
+        "all_docs": "All documents",
     },
     "zh": {
         "title": "国际劳工组织文件助手 — GB.334/INS/3/1",
@@ -72,6 +74,8 @@ TEXT = {
         "topic": "简报主题（例如：南南合作、transparency）",
         "make_brief": "起草简报",
         "editor": "简报内容（Markdown，可在导出前修改）",
+        "doc": "提问范围",
+        "all_docs": "全部文件",
     },
 }
 
@@ -149,6 +153,18 @@ def engine_history(turns: list[dict]) -> list[dict]:
     return out
 
 
+def corpus_links(docs, units):
+    """Units with their symbols linked to the corpus documents that have them."""
+    from assistant.units import link_symbols
+
+    return link_symbols(units, {d.symbol: d.id for d in docs if d.symbol})
+
+
+def doc_titles(docs) -> dict | None:
+    """Headings for the document view when it shows several documents."""
+    return {d.id: f"{d.symbol or d.id} — {d.title}" for d in docs} if len(docs) > 1 else None
+
+
 def build_app(settings):
     import gradio as gr
 
@@ -158,13 +174,15 @@ def build_app(settings):
     from assistant.feedback import FeedbackStore
 
     holder = EngineHolder(settings)
-    _, units = load_corpus(settings.corpus_dir)  # the document view needs no model
+    docs, units = load_corpus(settings.corpus_dir)  # the document view needs no model
+    units = corpus_links(docs, units)
+    names = {d.id: d.symbol or d.id for d in docs} if len(docs) > 1 else None  # name documents when several
     by_id = {u.id: u for u in units}
     feedback = FeedbackStore(settings.index_dir / "feedback.sqlite")
     export_dir = Path(tempfile.mkdtemp(prefix="ilo-export-"))
     i18n = gr.I18n(**TEXT)
 
-    def ask(question, chat, turns, prefs):
+    def ask(question, chat, turns, prefs, doc=""):
         chat, turns = list(chat or []), list(turns or [])
         question = question or ""
         chat.append({"role": "user", "content": question or "…"})
@@ -180,6 +198,7 @@ def build_app(settings):
                     engine_history(turns),
                     retrieval=prefs.get("retrieval", "hybrid"),
                     top_k=int(prefs.get("top_k", settings.top_k)),
+                    doc=doc or None,
                 )
                 .to_dict()
             )
@@ -188,7 +207,7 @@ def build_app(settings):
             yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()
             return
         turns.append({"question": q, "answer": a})
-        chat.append({"role": "assistant", "content": render.answer_html(a)})
+        chat.append({"role": "assistant", "content": render.answer_html(a, names)})
         # Open the first cited unit in the source panel, through the same path as a click.
         first = f"{a['citations'][0]['id']}|{len(turns)}" if a["citations"] else gr.skip()
         yield "", chat, turns, first, *exports(turns)
@@ -305,7 +324,7 @@ def build_app(settings):
                         target = gr.Textbox(elem_id="cite-target", elem_classes=["hidden-input"], show_label=False)
             with gr.Tab(i18n("document"), id="doc-tab"):
                 search = gr.Textbox(label=i18n("search"), elem_id="doc-search")
-                document = gr.HTML(render.document_html(units), elem_id="document")
+                document = gr.HTML(render.document_html(units, titles=doc_titles(docs)), elem_id="document")
             with gr.Tab(i18n("brief"), id="brief-tab"):
                 with gr.Row():
                     topic = gr.Textbox(label=i18n("topic"), scale=5, elem_id="brief-topic")
@@ -323,10 +342,17 @@ def build_app(settings):
                     ["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval"
                 )
                 top_k = gr.Slider(1, 10, step=1, value=settings.top_k, label=i18n("sources"), elem_id="top-k")
+                doc_choice = gr.Dropdown(
+                    [(TEXT["en"]["all_docs"], "")] + [(f"{d.symbol or d.id} — {d.title}", d.id) for d in docs],
+                    value="",
+                    label=i18n("doc"),
+                    elem_id="doc-choice",
+                )
+                doc_pref = gr.BrowserState("", storage_key="ilo-assistant-doc")
 
         outputs = [box, chat, turns, target, export_md, export_docx]
-        box.submit(ask, [box, chat, turns, prefs], outputs)
-        send.click(ask, [box, chat, turns, prefs], outputs)
+        box.submit(ask, [box, chat, turns, prefs, doc_pref], outputs)
+        send.click(ask, [box, chat, turns, prefs, doc_pref], outputs)
         chat.example_select(lambda d: d.value["text"], None, box)
         new.click(lambda: ([], [], "", None), None, [chat, turns, status, current])
         target.change(show_source, [target, turns], [source, current, prev_btn, next_btn])
@@ -334,7 +360,7 @@ def build_app(settings):
         next_btn.click(lambda c, t: step(c, t, 1), [current, turns], [source, current, prev_btn, next_btn])
         chat.like(rate, [turns], [last_feedback, status])
         save_note.click(comment, [last_feedback, note], status)
-        search.change(lambda q: render.document_html(units, q), search, document)
+        search.change(lambda q: render.document_html(units, q, doc_titles(docs)), search, document)
         make_brief.click(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
         topic.submit(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
         editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
@@ -349,6 +375,9 @@ def build_app(settings):
             prefs,
             [retrieval, top_k, mode],
         )
+        # The document questions are restricted to, kept per browser; one no longer in the corpus is dropped.
+        doc_choice.change(lambda d: d or "", doc_choice, doc_pref)
+        demo.load(lambda d: d if d in {x.id for x in docs} else "", doc_pref, doc_choice)
     demo.queue(default_concurrency_limit=4)
     return demo, i18n
 

@@ -38,6 +38,7 @@ class Citation:
             "score": round(float(self.score), 4),
             "id": u.id,
             "quote": self.sentences,
+            "links": [{"symbol": sym, "doc": doc} for sym, doc in u.links],  # doc: null when not in the corpus
         }
 
 

@@ -39,6 +39,8 @@ def cmd_ingest(args) -> int:
     from .index import build_index
 
     s = _settings(args)
+    if args.paths:
+        return _ingest_files(args, s)
     report = build_index(s, progress=not args.quiet)
     if report.unchanged:
         print(f"index up to date (build {report.build_id}, {report.units} units): nothing to do")
@@ -47,6 +49,75 @@ def cmd_ingest(args) -> int:
             f"built index {report.build_id}: {report.units} units, {report.sentences} sentences; "
             f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s"
         )
+    return 0
+
+
+def _ingest_files(args, s) -> int:
+    """Add or replace documents: every file is read and checked before the corpus or index is touched."""
+    from . import corpus as C
+    from .formats import supported
+    from .index import build_index
+
+    paths = [Path(p) for p in args.paths]
+    bad = [p for p in paths if not supported(p)]
+    if bad:
+        return _fail(
+            f"unsupported file type: {', '.join(map(str, bad))} (PDF, DOCX, HTML, Markdown or text)", EXIT_USAGE
+        )
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        return _fail(f"no such file: {', '.join(map(str, missing))}", EXIT_USAGE)
+    if len(paths) > 1 and (args.symbol or args.id or args.title):
+        return _fail("--symbol, --id and --title name one document: give one file with them", EXIT_USAGE)
+    prepared = [C.prepare(p, args.symbol, args.title, args.lang, args.date, args.id) for p in paths]
+    done: dict = {}
+    report = build_index(
+        s,
+        progress=not args.quiet,
+        change=lambda: done.update(zip(("added", "replaced"), C.add_to_corpus(s.corpus_dir, prepared))),
+    )
+    for p in prepared:
+        verb = "replaced" if p.info.id in done.get("replaced", ()) else "added"
+        info = p.info
+        print(f"{verb} {info.id} ({info.symbol or 'no symbol'}, {info.language}, {len(p.units)} units): {info.title}")
+    print(
+        f"index {report.build_id}: {len(report.indexed)} document(s) indexed, {report.embedded} texts embedded; "
+        f"{report.units} units in all; {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from . import corpus as C
+    from .index import build_index
+
+    s = _settings(args)
+    known = {d.id for d in C.read_manifest(s.corpus_dir)}
+    unknown = [i for i in args.ids if i not in known]
+    if unknown:
+        return _fail(f"no document {', '.join(unknown)} in the corpus (see: python -m assistant list)")
+    report = build_index(s, progress=False, change=lambda: C.remove_from_corpus(s.corpus_dir, args.ids))
+    print(
+        f"removed {', '.join(args.ids)}; index {report.build_id}: {report.units} units in all; {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_list(args) -> int:
+    from . import corpus as C
+    from .index import read_current
+
+    s = _settings(args)
+    docs = C.read_manifest(s.corpus_dir)
+    current = read_current(s.index_dir) or {}
+    counts = {d["info"]["id"]: d["units"] for d in current.get("documents", [])}
+    if args.json:
+        rows = [{**d.__dict__, "units": counts.get(d.id)} for d in docs]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for d in docs:
+        units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
+        print(f"{d.id}\t{d.symbol or '-'}\t{d.language}\t{d.date or '-'}\t{units}\t{d.title}")
     return 0
 
 
@@ -59,6 +130,8 @@ def format_answer(a) -> str:
             u = c.unit
             section = " > ".join(u.section)
             lines.append(f"  [{u.label}] {u.doc} — {section}")
+            for symbol, doc in u.links:
+                lines.append(f"      {symbol}: " + (f"in the corpus as {doc}" if doc else "not in the corpus"))
     return "\n".join(lines)
 
 
@@ -99,7 +172,13 @@ def cmd_ask(args) -> int:
                 rid = req.get("id", n) if req else n
                 if err is None:
                     try:
-                        a = engine.ask(req["question"], req.get("history"), retrieval=args.retrieval, qid=rid)
+                        a = engine.ask(
+                            req["question"],
+                            req.get("history"),
+                            retrieval=args.retrieval,
+                            qid=rid,
+                            doc=req.get("doc", args.doc),
+                        )
                         record = a.to_dict()
                     except InvalidQuestion as e:
                         err = f"line {n}: {e}"
@@ -120,7 +199,7 @@ def cmd_ask(args) -> int:
         validate(args.question, s.max_question_chars)  # before loading any model
     except InvalidQuestion as e:
         return _fail(str(e), EXIT_USAGE)
-    a = _engine(s).ask(args.question, retrieval=args.retrieval)
+    a = _engine(s).ask(args.question, retrieval=args.retrieval, doc=args.doc)
     if args.json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -286,9 +365,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", help="corpus folder (default: corpus/, or ILO_CORPUS_DIR)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    ing = sub.add_parser("ingest", help="build or refresh the index from the corpus")
+    ing = sub.add_parser(
+        "ingest",
+        help="add or replace documents (PDF, DOCX, HTML, Markdown, text), or refresh the index from the corpus",
+    )
+    ing.add_argument("paths", nargs="*", metavar="PATH", help="files to add; a document with the same id is replaced")
+    ing.add_argument("--symbol", help="document symbol, e.g. GB.334/INS/4 (default: read from the file)")
+    ing.add_argument("--title", help="title (default: the file's)")
+    ing.add_argument("--lang", help="language code, e.g. zh, en (default: the file's, or detected)")
+    ing.add_argument("--date", help="date, e.g. 2018-10 (default: the file's)")
+    ing.add_argument("--id", help="document id (default: the symbol with / as -, or the file name)")
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
     ing.set_defaults(func=cmd_ingest)
+
+    rm = sub.add_parser("remove", help="remove documents from the corpus and the index")
+    rm.add_argument("ids", nargs="+", metavar="ID", help="document ids (see: list)")
+    rm.set_defaults(func=cmd_remove)
+
+    ls = sub.add_parser("list", help="the documents in the corpus")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
 
     ask = sub.add_parser("ask", help="answer one question, or a JSONL batch")
     ask.add_argument("question", nargs="?", help="the question, in Chinese or English")
@@ -297,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--output", metavar="FILE.jsonl", help="write batch answers here (default: stdout)")
     ask.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
     ask.add_argument("--top-k", type=int, help="units retrieved (default 5)")
+    ask.add_argument("--doc", metavar="ID", help="ask about this document only (default: all; see: list)")
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="a conversation in the terminal; follow-up questions use the history")

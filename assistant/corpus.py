@@ -1,12 +1,20 @@
-"""The corpus folder: its manifest of documents, and their units."""
+"""The corpus folder: its manifest of documents, their source files, and their units.
+
+`corpus/manifest.json` lists each document (id, symbol, title, language, session, date, source); the
+source file (PDF, DOCX, HTML, Markdown or text) is kept in corpus/ as given and converted when read.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .parse import ParseError, parse_text
+from .formats import FormatError, convert
+from .parse import ParseError, parse_document
 from .units import Unit, build_units
 
 
@@ -37,24 +45,141 @@ def read_manifest(corpus_dir: Path) -> list[DocumentInfo]:
         raise CorpusError(f"{path} is not a valid manifest: {e}") from None
 
 
+def write_manifest(corpus_dir: Path, docs: list[DocumentInfo]) -> None:
+    """Replace the manifest atomically (a reader sees the old one or the new one, never half)."""
+    path = corpus_dir / "manifest.json"
+    tmp = path.with_name(f"manifest.json.tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"documents": [asdict(d) for d in docs]}, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    os.replace(tmp, path)
+
+
+def read_file(path: Path):
+    """(converted text and metadata, parsed layout) of a document file, or a CorpusError naming it."""
+    try:
+        converted = convert(path)
+        return converted, parse_document(converted.text)
+    except (FormatError, ParseError) as e:
+        raise CorpusError(f"{path}: {e}") from None
+
+
 def document_units(info: DocumentInfo, corpus_dir: Path) -> list[Unit]:
     path = corpus_dir / info.source
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CorpusError(f"{path} (document {info.id}) does not exist") from None
-    except UnicodeDecodeError:
-        raise CorpusError(f"{path} is not UTF-8 text") from None
-    try:
-        return build_units(parse_text(text), info.id)
-    except ParseError as e:
-        raise CorpusError(f"{path}: {e}") from None
+    if not path.exists():
+        raise CorpusError(f"{path} (document {info.id}) does not exist")
+    return build_units(read_file(path)[1], info.id)
+
+
+def load_documents(corpus_dir: Path) -> list[tuple[DocumentInfo, list[Unit]]]:
+    """Every document of the manifest with its units, in manifest order."""
+    return [(info, document_units(info, corpus_dir)) for info in read_manifest(corpus_dir)]
 
 
 def load_corpus(corpus_dir: Path) -> tuple[list[DocumentInfo], list[Unit]]:
     """Every document of the manifest, parsed into units (in manifest and reading order)."""
+    pairs = load_documents(corpus_dir)
+    return [d for d, _ in pairs], [u for _, us in pairs for u in us]
+
+
+# --- adding and removing documents ----------------------------------------------------------------
+
+_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def doc_id_for(symbol: str, path: Path) -> str:
+    """GB.334/INS/4 → GB.334-INS-4; without a symbol, the file name."""
+    base = symbol.replace("/", "-") if symbol else path.stem
+    return _ID_CHARS.sub("-", base).strip("-.") or "document"
+
+
+def session_of(symbol: str) -> str:
+    m = re.match(r"(GB|ILC)\.(\d{2,3})", symbol)
+    if not m:
+        return ""
+    n = int(m[2])
+    nth = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{nth} Session of the " + ("Governing Body" if m[1] == "GB" else "International Labour Conference")
+
+
+@dataclass
+class Prepared:
+    """A file checked and parsed, ready to be copied into the corpus."""
+
+    path: Path
+    info: DocumentInfo
+    units: list[Unit]
+
+
+def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_id=None) -> Prepared:
+    """Read a file and its metadata (command-line values win over what the file says); nothing is
+    written, so a broken or unsupported file fails here with the corpus and index untouched."""
+    from .answer import language_of
+
+    converted, parsed = read_file(path)
+    meta = converted.meta
+    sym = symbol or meta.get("symbol") or _symbol_from_name(path) or ""
+    did = _ID_CHARS.sub("-", doc_id).strip("-.") if doc_id else doc_id_for(sym, path)
+    units = build_units(parsed, did)
+    lang = language or meta.get("language") or language_of(" ".join(u.plain_text for u in units[:20]))
+    info = DocumentInfo(
+        id=did,
+        symbol=sym,
+        title=title or meta.get("title") or parsed.title or path.stem,
+        language=lang[:2].lower(),
+        source=f"{did}.{lang[:2].lower()}{path.suffix.lower()}",
+        session=session_of(sym),
+        date=date or meta.get("date") or "",
+    )
+    return Prepared(path, info, units)
+
+
+def _symbol_from_name(path: Path) -> str | None:
+    """GB.334-INS-4.en.pdf names GB.334/INS/4."""
+    from .units import SYMBOL
+
+    m = re.match(r"^((?:GB|ILC)\.\d{2,3}(?:-[A-Za-z0-9]+)+?)(?:\.[a-z]{2})?$", path.stem)
+    if not m:
+        return None
+    sym = m[1].replace("-", "/")
+    return sym if SYMBOL.fullmatch(sym) else None
+
+
+def add_to_corpus(corpus_dir: Path, prepared: list[Prepared]) -> tuple[list[str], list[str]]:
+    """Copy the files in and record them in the manifest; a document with the same id is replaced.
+    Returns (added ids, replaced ids)."""
     docs = read_manifest(corpus_dir)
-    units: list[Unit] = []
-    for info in docs:
-        units.extend(document_units(info, corpus_dir))
-    return docs, units
+    added, replaced, stale = [], [], []
+    for p in prepared:
+        old = next((d for d in docs if d.id == p.info.id), None)
+        info = p.info
+        if old is not None:  # what neither the file nor the command line says is kept from before
+            info = replace(
+                info,
+                title_en=info.title_en or old.title_en,
+                session=old.session or info.session,
+                date=info.date or old.date,
+            )
+            docs[docs.index(old)] = info
+            replaced.append(info.id)
+            if old.source != info.source:
+                stale.append(old.source)
+        else:
+            docs.append(info)
+            added.append(info.id)
+        tmp = corpus_dir / f".{info.source}.tmp"
+        shutil.copyfile(p.path, tmp)
+        os.replace(tmp, corpus_dir / info.source)
+    write_manifest(corpus_dir, docs)
+    for source in stale:
+        (corpus_dir / source).unlink(missing_ok=True)
+    return added, replaced
+
+
+def remove_from_corpus(corpus_dir: Path, ids: list[str]) -> None:
+    docs = read_manifest(corpus_dir)
+    unknown = [i for i in ids if i not in {d.id for d in docs}]
+    if unknown:
+        raise CorpusError(f"no document {', '.join(unknown)} in the corpus (see: python -m assistant list)")
+    write_manifest(corpus_dir, [d for d in docs if d.id not in ids])
+    for d in docs:
+        if d.id in ids:
+            (corpus_dir / d.source).unlink(missing_ok=True)

@@ -70,9 +70,11 @@ class Engine:
         retrieval: RetrievalMode = "hybrid",
         qid: object = None,
         top_k: int | None = None,
+        doc: str | None = None,
     ) -> A.Answer:
-        """The checked answer (a written answer's words are not streamed here: see `ask_stream`)."""
-        for event in self.ask_stream(question, history, retrieval, qid, top_k):
+        """The checked answer about one document (`doc`, an id) or, by default, the whole corpus
+        (a written answer's words are not streamed here: see `ask_stream`)."""
+        for event in self.ask_stream(question, history, retrieval, qid, top_k, doc):
             if isinstance(event, A.Answer):
                 return event
         raise AssertionError("ask_stream ended without an answer")
@@ -84,6 +86,7 @@ class Engine:
         retrieval: RetrievalMode = "hybrid",
         qid: object = None,
         top_k: int | None = None,
+        doc: str | None = None,
     ) -> Iterator[str | A.Answer]:
         """The model's words as it writes them (str), then the checked Answer, always last.
 
@@ -97,10 +100,11 @@ class Engine:
         if rewrite_ms is not None:
             result.timings_ms["rewrite_ms"] = rewrite_ms
 
-        found = lookup.find(q, self.index.units)
+        doc, scope = self.scope(q, doc)
+        found = lookup.find(q, scope, self.index.units_of(doc), set(self.index.doc_of_symbol))
         if found.unknown and not found.units:
             result.answer = A.UNKNOWN_REF[lang].format(
-                refs=", ".join(found.unknown), symbol=self.symbol, ranges=lookup.ranges(self.index.units)
+                refs=", ".join(found.unknown), symbol=self.symbol_of(scope), ranges=lookup.ranges(scope)
             )
         elif found.pure or (found.symbols and found.units):
             result.answer = A.compose_lookup(found.units, lang)
@@ -108,10 +112,10 @@ class Engine:
             result.mode = "lookup"
             result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
             result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
-        elif not found.units and (agg := aggregate.answer(standalone, self.index.units, lang)):
+        elif not found.units and (agg := aggregate.answer(standalone, scope, lang)):
             self._answer_from_structure(result, agg, lang)
         else:
-            yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k)
+            yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k, doc=doc)
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         yield result
 
@@ -128,6 +132,22 @@ class Engine:
         except LLMFailed:
             rewritten = None
         return rewritten or rule, (time.perf_counter() - t) * 1000
+
+    def scope(self, question: str, doc: str | None) -> tuple[str | None, list]:
+        """The document a question is restricted to (given, or named by its symbol in the question) and
+        the units its paragraph and footnote numbers refer to (that document's, else the first's)."""
+        if doc is not None and doc not in self.index.versions:
+            known = ", ".join(d.id for d in self.index.documents)
+            raise InvalidQuestion(f"there is no document {doc!r} in the corpus (it has {known})")
+        if doc is None and len(self.index.documents) > 1 and not lookup.WHERE_CITED.search(question):
+            named = {self.index.doc_of_symbol.get(s) for s in lookup.SYMBOL.findall(question)} - {None}
+            doc = named.pop() if len(named) == 1 else None
+        first = doc or self.index.documents[0].id
+        return doc, self.index.units_of(first)
+
+    def symbol_of(self, units: list) -> str:
+        docs = {d.id: d for d in self.index.documents}
+        return docs[units[0].doc].symbol or units[0].doc if units else self.symbol
 
     def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
         """Questions about the paper as a whole: counted from its structure, every counted unit cited."""
@@ -150,10 +170,10 @@ class Engine:
         result.answered = False
 
     def _answer_from_retrieval(
-        self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode, top_k: int | None
+        self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode, top_k: int | None, doc=None
     ) -> Iterator[str]:
         s = self.settings
-        r = self.retriever.retrieve(query, mode=mode, k=top_k)
+        r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc)
         result.timings_ms.update(r.timings_ms)
         result.evidence = r.top_dense
         result.retrieved = [

@@ -1,20 +1,22 @@
 """Build and load the index: units and sentence vectors in Chroma, unit records and BM25 beside them.
 
 Layout under `index/`:
-- `current.json`: the active build (written last, by an atomic rename: a build that dies midway
-  leaves the previous one active and usable);
-- `builds/<id>/units.json`: the units and their sentences for that build;
-- `chroma/`: the embedded Chroma store (unless a Chroma server is configured), one pair of
-  collections per build, `u-<id>` (units) and `s-<id>` (sentences);
+- `current.json`: the active build: its documents, each with the version (content hash) of its records
+  (written last, by an atomic rename: a build that dies midway leaves the previous one active and usable);
+- `docs/<version>.json`: one document's units and sentences;
+- `chroma/`: the embedded Chroma store (unless a Chroma server is configured): collections
+  `units-<model>` and `sentences-<model>` hold every document version's records, tagged `ver`; a
+  build adds only the versions it lacks, and queries filter on the active build's versions;
 - `cache/embeddings.sqlite`: vectors by model and content hash, so an unchanged unit is never
   embedded twice and an interrupted build resumes where it stopped;
 - `.lock`: held by the one process allowed to build at a time.
-The build id is a hash of the model and every unit's content: an unchanged corpus rebuilds nothing.
+Adding, replacing or removing a document embeds and stores only that document; the records of the
+previous build are kept until the next one (a reader may still use them). The build id is a hash of
+the model and every document's version and metadata: an unchanged corpus rebuilds nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -23,18 +25,18 @@ import shutil
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .config import Settings
-from .corpus import DocumentInfo, load_corpus
+from .corpus import DocumentInfo, load_documents
 from .keyword import BM25, tokenize
 from .sentences import split_sentences
-from .units import Unit
+from .units import Unit, link_symbols
 
-FORMAT = 1  # bump when the parser or the stored layout changes: forces a rebuild
+FORMAT = 2  # bump when the parser or the stored layout changes: forces a rebuild
 
 
 class IndexError_(RuntimeError):
@@ -62,6 +64,8 @@ class BuildReport:
     reused: int  # texts whose vectors came from the cache
     seconds: float
     unchanged: bool
+    indexed: list[str] = field(default_factory=list)  # documents (re-)embedded and stored by this build
+    removed: list[str] = field(default_factory=list)  # documents no longer in the index
 
 
 def chroma_client(settings: Settings):
@@ -136,11 +140,17 @@ def _sentence_records(units: list[Unit]) -> list[dict]:
     ]
 
 
-def compute_build_id(model: str, units: list[Unit]) -> str:
+def doc_version(model: str, units: list[Unit]) -> str:
+    """A hash of the model and one document's units: the key of that document's stored records."""
     h = hashlib.sha256(f"{FORMAT}|{model}".encode())
     for u in units:
         h.update(json.dumps(u.to_dict(), ensure_ascii=False, sort_keys=True).encode())
     return h.hexdigest()[:16]
+
+
+def compute_build_id(model: str, docs: list[dict]) -> str:
+    """A hash of the model, the documents' metadata and their versions, in manifest order."""
+    return hashlib.sha256(json.dumps([FORMAT, model, docs], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_current(index_dir: Path) -> dict | None:
@@ -159,16 +169,22 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _add_to_chroma(client, name: str, ids, vectors, documents, metadatas, batch: int = 1000) -> None:
-    """Write one collection through llama-index's Chroma store (cosine space)."""
-    from chromadb.errors import NotFoundError
-    from llama_index.core.schema import TextNode
+def collection_names(model: str) -> tuple[str, str]:
+    """One pair of collections per model (vector sizes differ); every document version lives in them."""
+    return f"units-{model}", f"sentences-{model}"
+
+
+def _store(client, name: str):
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    with contextlib.suppress(NotFoundError):  # leftovers of an interrupted build
-        client.delete_collection(name)
-    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
-    store = ChromaVectorStore(chroma_collection=collection)
+    collection = client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
+    return collection, ChromaVectorStore(chroma_collection=collection)
+
+
+def _add_records(store, ids, vectors, documents, metadatas, batch: int = 1000) -> None:
+    """Write records through llama-index's Chroma store."""
+    from llama_index.core.schema import TextNode
+
     nodes = [
         TextNode(id_=i, text=d, embedding=v.tolist(), metadata=m)
         for i, v, d, m in zip(ids, vectors, documents, metadatas)
@@ -177,15 +193,19 @@ def _add_to_chroma(client, name: str, ids, vectors, documents, metadatas, batch:
         store.add(nodes[k : k + batch])
 
 
-def build_index(settings: Settings, progress: bool = True, embedder=None) -> BuildReport:
-    """Build or refresh the index from the corpus; a no-op when nothing changed."""
+def _count(collection, ver: str) -> int:
+    return len(collection.get(where={"ver": ver}, include=[])["ids"])
+
+
+def build_index(settings: Settings, progress: bool = True, embedder=None, change=None) -> BuildReport:
+    """Build or refresh the index from the corpus; only documents whose content changed are re-indexed,
+    and a no-op when nothing changed. `change`, when given, is applied to the corpus under the index
+    lock first (adding or removing documents), so no other writer sees a half-changed corpus."""
     from filelock import FileLock, Timeout
 
-    from .embed import get_embedder
-
     start = time.perf_counter()
-    docs, units = load_corpus(settings.corpus_dir)  # a broken corpus fails here, before anything is touched
-    build_id = compute_build_id(settings.embed_model, units)
+    if change is None:
+        pairs = load_documents(settings.corpus_dir)  # a broken corpus fails here, before anything is touched
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.index_dir / ".lock"), timeout=settings.lock_timeout_s)
     try:
@@ -195,98 +215,139 @@ def build_index(settings: Settings, progress: bool = True, embedder=None) -> Bui
             f"another process is building the index (lock {settings.index_dir / '.lock'}); try again when it finishes"
         ) from None
     try:
-        try:
-            current = read_current(settings.index_dir)
-        except IndexCorrupt:
-            current = None  # rebuilding is the repair
-        client = chroma_client(settings)
-        if current and current.get("build") == build_id and _collections_complete(client, current):
-            return BuildReport(
-                build_id, len(units), current["sentences"], 0, len(units), time.perf_counter() - start, True
-            )
-
-        embedder = embedder or get_embedder(settings.embed_model, settings.models_dir)
-        sentences = _sentence_records(units)
-        cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
-        try:
-            unit_vecs, new_u = embed_with_cache([u.embed_text for u in units], embedder, cache, progress)
-            sent_vecs, new_s = embed_with_cache([s["text"] for s in sentences], embedder, cache, progress)
-        finally:
-            cache.close()
-
-        build_dir = settings.index_dir / "builds" / build_id
-        tmp_dir = build_dir.with_name(build_id + ".tmp")
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        tmp_dir.mkdir(parents=True)
-        record = {
-            "format": FORMAT,
-            "documents": [d.__dict__ for d in docs],
-            "units": [u.to_dict() for u in units],
-            "sentences": sentences,
-        }
-        (tmp_dir / "units.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-        shutil.rmtree(build_dir, ignore_errors=True)
-        tmp_dir.rename(build_dir)
-
-        _add_to_chroma(
-            client,
-            f"u-{build_id}",
-            [u.id for u in units],
-            unit_vecs,
-            [u.plain_text for u in units],
-            [{"unit": u.id, "doc": u.doc, "kind": u.kind} for u in units],
-        )
-        _add_to_chroma(
-            client,
-            f"s-{build_id}",
-            [s["id"] for s in sentences],
-            sent_vecs,
-            [s["text"] for s in sentences],
-            [{"unit": s["unit"], "i": s["i"]} for s in sentences],
-        )
-        new = {
-            "build": build_id,
-            "model": settings.embed_model,
-            "units": len(units),
-            "sentences": len(sentences),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
-        _write_atomic(settings.index_dir / "current.json", json.dumps(new, indent=2))
-        _remove_old_builds(settings, client, keep={build_id, (current or {}).get("build")})
-        return BuildReport(
-            build_id,
-            len(units),
-            len(sentences),
-            new_u + new_s,
-            len(units) + len(sentences) - new_u - new_s,
-            time.perf_counter() - start,
-            False,
-        )
+        if change is not None:
+            change()
+            pairs = load_documents(settings.corpus_dir)
+        return _build_locked(settings, pairs, progress, embedder, start)
     finally:
         lock.release()
 
 
-def _collections_complete(client, current: dict) -> bool:
-    from chromadb.errors import NotFoundError
+def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: float) -> BuildReport:
+    from .embed import get_embedder
 
+    model = settings.embed_model
     try:
-        u = client.get_collection(f"u-{current['build']}")
-        s = client.get_collection(f"s-{current['build']}")
-        return u.count() == current["units"] and s.count() == current["sentences"]
-    except (NotFoundError, KeyError):
+        current = read_current(settings.index_dir)
+    except IndexCorrupt:
+        current = None  # rebuilding is the repair
+    if current and current.get("model") != model:
+        current = None
+    entries = []
+    for info, units in pairs:
+        sentences = _sentence_records(units)
+        entries.append(
+            {"info": asdict(info), "ver": doc_version(model, units), "units": len(units), "sentences": len(sentences)}
+        )
+    build_id = compute_build_id(model, entries)
+    n_units, n_sents = sum(e["units"] for e in entries), sum(e["sentences"] for e in entries)
+    client = chroma_client(settings)
+    unit_name, sent_name = collection_names(model)
+    unit_coll, unit_store = _store(client, unit_name)
+    sent_coll, sent_store = _store(client, sent_name)
+    docs_dir = settings.index_dir / "docs"
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    intact = current is not None and _complete(unit_coll, sent_coll, current)
+    if intact and current.get("build") == build_id:
+        return BuildReport(build_id, n_units, n_sents, 0, n_units + n_sents, time.perf_counter() - start, True)
+
+    # The active build's documents are trusted when the store still holds all their records; others
+    # are checked record by record, so a build killed midway resumes and a wiped store is refilled.
+    active = {(d["ver"], d["units"], d["sentences"]) for d in current["documents"]} if intact else set()
+    embedded, indexed = 0, []
+    cache = None
+    try:
+        for (info, units), e in zip(pairs, entries):
+            ver = e["ver"]
+            record_path = docs_dir / f"{ver}.json"
+            done = (ver, e["units"], e["sentences"]) in active and record_path.exists()
+            if not done:
+                done = (
+                    record_path.exists()
+                    and _count(unit_coll, ver) == e["units"]
+                    and _count(sent_coll, ver) == e["sentences"]
+                )
+            if done:
+                continue
+            if cache is None:
+                embedder = embedder or get_embedder(model, settings.models_dir)
+                cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
+            sentences = _sentence_records(units)
+            unit_vecs, new_u = embed_with_cache([u.embed_text for u in units], embedder, cache, progress)
+            sent_vecs, new_s = embed_with_cache([s["text"] for s in sentences], embedder, cache, progress)
+            embedded += new_u + new_s
+            for coll in (unit_coll, sent_coll):  # leftovers of an interrupted build of this version
+                coll.delete(where={"ver": ver})
+            _add_records(
+                unit_store,
+                [f"{ver}|{u.id}" for u in units],
+                unit_vecs,
+                [u.plain_text for u in units],
+                [{"unit": u.id, "doc": u.doc, "kind": u.kind, "ver": ver} for u in units],
+            )
+            _add_records(
+                sent_store,
+                [f"{ver}|{x['id']}" for x in sentences],
+                sent_vecs,
+                [x["text"] for x in sentences],
+                [{"unit": x["unit"], "i": x["i"], "ver": ver} for x in sentences],
+            )
+            record = {"format": FORMAT, "units": [u.to_dict() for u in units], "sentences": sentences}
+            _write_atomic(record_path, json.dumps(record, ensure_ascii=False))
+            indexed.append(info.id)
+    finally:
+        if cache is not None:
+            cache.close()
+
+    new = {
+        "build": build_id,
+        "model": model,
+        "units": n_units,
+        "sentences": n_sents,
+        "documents": entries,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    _write_atomic(settings.index_dir / "current.json", json.dumps(new, ensure_ascii=False, indent=1))
+    keep = {e["ver"] for e in entries} | {d["ver"] for d in (current or {}).get("documents", [])}
+    _remove_old(settings, client, (unit_coll, sent_coll), keep)
+    old_ids = {d["info"]["id"] for d in (current or {}).get("documents", [])}
+    return BuildReport(
+        build_id,
+        n_units,
+        n_sents,
+        embedded,
+        n_units + n_sents - embedded,
+        time.perf_counter() - start,
+        False,
+        indexed=indexed,
+        removed=sorted(old_ids - {e["info"]["id"] for e in entries}),
+    )
+
+
+def _complete(unit_coll, sent_coll, current: dict) -> bool:
+    """The store holds every record of the build (it may have been wiped since)."""
+    vers = [d["ver"] for d in current.get("documents", [])]
+    if not vers:
         return False
+    where = {"ver": {"$in": vers}}
+    return (
+        len(unit_coll.get(where=where, include=[])["ids"]) == current["units"]
+        and len(sent_coll.get(where=where, include=[])["ids"]) == current["sentences"]
+    )
 
 
-def _remove_old_builds(settings: Settings, client, keep: set) -> None:
-    """Keep the new build and the one before it (a reader may still be using it)."""
-    for coll in client.list_collections():
+def _remove_old(settings: Settings, client, collections, keep: set) -> None:
+    """Keep the records of the new build and of the one before it (a reader may still be using it)."""
+    for coll in collections:
+        coll.delete(where={"ver": {"$nin": sorted(keep)}})
+    for coll in client.list_collections():  # collections of the earlier one-collection-per-build layout
         name = coll if isinstance(coll, str) else coll.name
-        if name[:2] in ("u-", "s-") and name[2:] not in keep:
+        if name[:2] in ("u-", "s-"):
             client.delete_collection(name)
-    builds = settings.index_dir / "builds"
-    for d in builds.iterdir() if builds.exists() else ():
-        if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(settings.index_dir / "builds", ignore_errors=True)
+    for f in (settings.index_dir / "docs").glob("*.json"):
+        if f.stem not in keep:
+            f.unlink(missing_ok=True)
 
 
 @dataclass
@@ -298,28 +359,55 @@ class Index:
     documents: list[DocumentInfo]
     units: list[Unit]
     sentences: list[dict]
-    unit_store: object  # llama-index ChromaVectorStore over u-<build>
+    unit_store: object  # llama-index ChromaVectorStore over the units collection
     sentence_collection: object
     bm25: BM25
+    versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
 
     def __post_init__(self):
         self.by_id = {u.id: u for u in self.units}
+        self.doc_of_symbol = {d.symbol: d.id for d in self.documents if d.symbol}
 
-    def dense(self, query_vec: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """(unit id, cosine similarity) of the k nearest units."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+    def dense(self, query_vec: np.ndarray, k: int, doc: str | None = None) -> list[tuple[str, float]]:
+        """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given)."""
+        from llama_index.core.vector_stores.types import (
+            FilterOperator,
+            MetadataFilter,
+            MetadataFilters,
+            VectorStoreQuery,
+        )
 
-        res = self.unit_store.query(VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=k))
-        # The store reports exp(-distance); in cosine space distance = 1 - cosine.
-        return [(i, 1.0 + math.log(max(s, 1e-12))) for i, s in zip(res.ids, res.similarities)]
+        def query(n: int, vers: list[str] | None):
+            filters = vers and MetadataFilters(
+                filters=[MetadataFilter(key="ver", value=vers, operator=FilterOperator.IN)]
+            )
+            q = VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=n, filters=filters or None)
+            res = self.unit_store.query(q)
+            # The store reports exp(-distance); in cosine space distance = 1 - cosine.
+            return [(*i.split("|", 1), 1.0 + math.log(max(s, 1e-12))) for i, s in zip(res.ids, res.similarities)]
+
+        if doc is not None:
+            return [(uid, sim) for _, uid, sim in query(k, [self.versions[doc]])]
+        # A filter on 200 versions costs Chroma ~15 times the search itself, and the store holds other
+        # versions only between two builds: search unfiltered, drop other versions' records, and filter
+        # only when too few are left.
+        active = set(self.versions.values())
+        hits = [(uid, sim) for ver, uid, sim in query(2 * k, None) if ver in active][:k]
+        if len(hits) < min(k, len(self.units)):
+            hits = [(uid, sim) for _, uid, sim in query(k, sorted(active))]
+        return hits
 
     def sentence_vectors(self, unit_ids: list[str]) -> list[tuple[dict, np.ndarray]]:
         """The sentences of the given units with their vectors, in reading order."""
         if not unit_ids:
             return []
-        got = self.sentence_collection.get(where={"unit": {"$in": list(unit_ids)}}, include=["embeddings", "metadatas"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
+        vers = sorted({self.versions[self.by_id[u].doc] for u in unit_ids})
+        got = self.sentence_collection.get(
+            where={"$and": [{"unit": {"$in": list(unit_ids)}}, {"ver": {"$in": vers}}]},
+            include=["embeddings", "metadatas"],
+        )
+        by_id = {i.split("|", 1)[1]: v for i, v in zip(got["ids"], got["embeddings"])}
         wanted = set(unit_ids)
         return [
             (s, np.asarray(by_id[s["id"]], dtype=np.float32))
@@ -327,11 +415,12 @@ class Index:
             if s["unit"] in wanted and s["id"] in by_id
         ]
 
+    def units_of(self, doc: str | None) -> list[Unit]:
+        return self.units if doc is None else [u for u in self.units if u.doc == doc]
+
 
 def load_index(settings: Settings) -> Index:
     """The active build; a clear error when there is none or it is damaged."""
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     current = read_current(settings.index_dir)
     if current is None:
         raise IndexMissing(f"no index in {settings.index_dir}; run: python -m assistant ingest")
@@ -340,24 +429,32 @@ def load_index(settings: Settings) -> Index:
             f"the index in {settings.index_dir} was built with '{current.get('model')}', not "
             f"'{settings.embed_model}'; run: python -m assistant ingest"
         )
-    path = settings.index_dir / "builds" / current["build"] / "units.json"
+    units, sentences, documents, versions = [], [], [], {}
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        units = [Unit.from_dict(u) for u in record["units"]]
-        documents = [DocumentInfo(**d) for d in record["documents"]]
-        sentences = record["sentences"]
+        for d in current["documents"]:
+            path = settings.index_dir / "docs" / f"{d['ver']}.json"
+            record = json.loads(path.read_text(encoding="utf-8"))
+            units += [Unit.from_dict(u) for u in record["units"]]
+            sentences += record["sentences"]
+            documents.append(DocumentInfo(**d["info"]))
+            versions[d["info"]["id"]] = d["ver"]
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexCorrupt(f"the index build {path.parent} is damaged ({e}); run: python -m assistant ingest") from None
+        raise IndexCorrupt(
+            f"the index build {current.get('build')} is damaged ({e}); run: python -m assistant ingest"
+        ) from None
     from chromadb.errors import NotFoundError
+    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     client = chroma_client(settings)
+    unit_name, sent_name = collection_names(settings.embed_model)
     try:
-        unit_coll = client.get_collection(f"u-{current['build']}")
-        sent_coll = client.get_collection(f"s-{current['build']}")
+        unit_coll = client.get_collection(unit_name)
+        sent_coll = client.get_collection(sent_name)
     except NotFoundError as e:
         raise IndexCorrupt(
             f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
         ) from None
+    units = link_symbols(units, {d.symbol: d.id for d in documents if d.symbol})
     return Index(
         build_id=current["build"],
         model=current["model"],
@@ -367,4 +464,5 @@ def load_index(settings: Settings) -> Index:
         unit_store=ChromaVectorStore(chroma_collection=unit_coll),
         sentence_collection=sent_coll,
         bm25=BM25([tokenize(u.embed_text) for u in units]),
+        versions=versions,
     )

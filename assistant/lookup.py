@@ -39,9 +39,20 @@ def _numbers(regex: re.Pattern, text: str) -> list[int]:
     return [int(next(g for g in m.groups() if g)) for m in regex.finditer(text)]
 
 
-def find(question: str, units: list[Unit]) -> Lookup:
-    """Resolve the paragraph, footnote, deliverable and symbol references in a question."""
+# A question about where a paper is cited, rather than about what the paper says.
+WHERE_CITED = re.compile(r"\bcit(e|es|ed|ing|ation)|referenc|footnote|引用|提及|出处|脚注", re.IGNORECASE)
+
+
+def find(
+    question: str, units: list[Unit], symbol_units: list[Unit] | None = None, corpus_symbols=frozenset()
+) -> Lookup:
+    """Resolve the paragraph, footnote, deliverable and symbol references in a question.
+
+    Numbers resolve in `units` (one document); symbols in `symbol_units` (default: the same). A symbol
+    of a corpus document is a question about that document, not a reference, unless the question asks
+    where it is cited."""
     out = Lookup()
+    symbol_units = units if symbol_units is None else symbol_units
     paragraphs = {u.paragraph: u for u in units if u.paragraph is not None}
     notes = {u.footnote: u for u in units if u.footnote is not None}
     delivs = {(u.area, u.item): u for u in units if u.kind == "deliverable"}
@@ -57,15 +68,19 @@ def find(question: str, units: list[Unit]) -> Lookup:
         (out.units.append(delivs[key]) if key in delivs else out.unknown.append(f"D{key[0]}.{key[1]}"))
     rest = _DELIVERABLE.sub(" ", rest)
     for sym in dict.fromkeys(SYMBOL.findall(question)):
+        if sym in corpus_symbols and not WHERE_CITED.search(question):
+            continue
         out.symbols.append(sym)
-        naming = [u for u in units if sym in u.symbols and u.kind in ("footnote", "field")]
+        naming = [u for u in symbol_units if sym in u.symbols and u.kind in ("footnote", "field")]
         if not naming:
             out.unknown.append(sym)
         out.units.extend(naming)
     rest = SYMBOL.sub(" ", rest)
     for prefix in dict.fromkeys(_SESSION.findall(rest)):  # "GB.329": every paper of that session
         out.symbols.append(prefix)
-        naming = [u for u in units if u.kind == "footnote" and any(s.startswith(prefix + "/") for s in u.symbols)]
+        naming = [
+            u for u in symbol_units if u.kind == "footnote" and any(s.startswith(prefix + "/") for s in u.symbols)
+        ]
         (out.units.extend(naming) if naming else out.unknown.append(prefix))
     rest = _SESSION.sub(" ", rest)
     out.units = list({u.id: u for u in out.units}.values())

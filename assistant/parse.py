@@ -50,7 +50,8 @@ class Block:
     number: int | None = None  # paragraph or footnote number
     key: str | None = None  # summary field label
     area: int | None = None  # focus area number, for deliverables
-    item: int | None = None  # position in its bullet list
+    item: int | None = None  # position in its bullet list (or on its page, for unnumbered paragraphs)
+    page: int | None = None  # page where an unnumbered paragraph starts
 
 
 @dataclass
@@ -207,3 +208,49 @@ def parse_text(text: str) -> ParsedDocument:
     if next_para == 1:
         raise ParseError("no numbered paragraphs found")
     return doc
+
+
+def parse_pages(text: str) -> ParsedDocument:
+    """A document without numbered paragraphs: paragraphs in page order (pages separated by form feeds,
+    one page when there are none), short unpunctuated lines as headings, footnotes by their markers.
+    An unfinished paragraph continues on the next line or page; each is cited by page and order."""
+    doc = ParsedDocument()
+    section: list[str] = []
+    next_note = 1
+    open_para: Block | None = None
+    for page_no, page in enumerate(text.split("\f"), 1):
+        on_page = 0
+        for raw in page.splitlines():
+            line = clean_line(raw)
+            if not line:
+                continue
+            if (m := _FOOTNOTE.match(line)) and superscript_number(m["num"]) == next_note:
+                doc.blocks.append(Block("footnote", m["text"], tuple(section), number=next_note))
+                next_note += 1
+                continue
+            if open_para is not None:
+                open_para.text = join_fragments(open_para.text, line)
+                open_para = None if _finished(open_para.text) else open_para
+                continue
+            if _heading_like(line) and not _BULLET.match(line):
+                if not doc.title:
+                    doc.title = line
+                section[:] = [line]
+                continue
+            on_page += 1
+            block = Block("paragraph", line, tuple(section), item=on_page, page=page_no)
+            doc.blocks.append(block)
+            open_para = None if _finished(line) else block
+    if not any(b.kind == "paragraph" for b in doc.blocks):
+        raise ParseError("no paragraphs of text found")
+    return doc
+
+
+def parse_document(text: str) -> ParsedDocument:
+    """A Governing Body paper's layout when the text has one (numbered paragraphs), else pages of text."""
+    if not text.replace("\f", "").strip():
+        raise ParseError("the document is empty")
+    try:
+        return parse_text(text)
+    except ParseError:
+        return parse_pages(text)

@@ -23,13 +23,24 @@ def cite_link(unit_id: str, label: str) -> str:
     )
 
 
-def answer_html(answer: dict) -> str:
-    """The answer text, escaped, each [label] a link that opens the cited unit in the source panel."""
-    ids = {c["label"]: c.get("id") for c in answer.get("citations", [])}
+def answer_html(answer: dict, names: dict[str, str] | None = None) -> str:
+    """The answer text, escaped, each [label] a link that opens the cited unit in the source panel;
+    with `names` (document id → symbol, when the corpus has several) the link names its document."""
+    ids: dict[str, list[dict]] = {}
+    for c in answer.get("citations", []):
+        ids.setdefault(c["label"], []).append(c)
+    seen: dict[str, int] = {}
 
     def link(m: re.Match) -> str:
         label = html.unescape(m.group(1))
-        return f"[{cite_link(ids[label], label)}]" if ids.get(label) else m.group(0)
+        cites = ids.get(label)
+        if not cites or not cites[0].get("id"):
+            return m.group(0)
+        # The same label in two documents: the citations are listed in the order the answer cites them.
+        c = cites[min(seen.get(label, 0), len(cites) - 1)]
+        seen[label] = seen.get(label, 0) + 1
+        text = f"{names.get(c.get('doc'), c.get('doc'))} {label}" if names else label
+        return f"[{cite_link(c['id'], text)}]"
 
     body = _LABEL.sub(link, html.escape(answer.get("answer", ""), quote=False))
     return body.replace("\n", "<br>")
@@ -75,7 +86,18 @@ def source_html(unit: Unit, by_id: dict[str, Unit], quoted: list[str] | None = N
     if unit.cited_by:
         links = ", ".join(cite_link(c, by_id[c].label) for c in unit.cited_by if c in by_id)
         parts.append(f'<p class="source-citedby">Cited by / 引用处: {links}</p>')
-    if unit.symbols:
+    if unit.links:  # each cited paper: a link that opens it when it is in the corpus
+        first = {}
+        for u in by_id.values():
+            first.setdefault(u.doc, u)
+        items = [
+            cite_link(first[doc].id, symbol)
+            if doc in first
+            else f"{html.escape(symbol)} (not in the corpus / 未收入语料库)"
+            for symbol, doc in unit.links
+        ]
+        parts.append(f'<p class="source-symbols">{", ".join(items)}</p>')
+    elif unit.symbols:
         parts.append(f'<p class="source-symbols">{html.escape(", ".join(unit.symbols))}</p>')
     parts.append("</div>")
     return "\n".join(parts)
@@ -97,9 +119,10 @@ def _mark_query(escaped: str, query: str) -> str:
     return re.sub(re.escape(q), lambda m: f"<mark>{m.group(0)}</mark>", escaped, flags=re.IGNORECASE)
 
 
-def document_html(units: list[Unit], query: str = "") -> str:
+def document_html(units: list[Unit], query: str = "", titles: dict[str, str] | None = None) -> str:
     """The whole document: headings, paragraph numbers as anchors, footnote markers linked to their
-    footnotes and footnotes linked back; with a query, only the matching units, matches marked."""
+    footnotes and footnotes linked back; with a query, only the matching units, matches marked.
+    With `titles` (several documents), each document opens with its symbol and title."""
     query = query.strip()
     shown = [u for u in units if not query or query.lower() in u.text.lower()]
     if query and not shown:
@@ -108,7 +131,11 @@ def document_html(units: list[Unit], query: str = "") -> str:
     if query:
         parts.append(f'<p class="doc-count">{len(shown)} units match “{html.escape(query)}”</p>')
     section: tuple[str, ...] = ()
+    doc = None
     for u in shown:
+        if titles and u.doc != doc:
+            doc, section = u.doc, ()
+            parts.append(f'<h2 class="doc-title" id="{anchor(doc)}">{html.escape(titles.get(doc, doc))}</h2>')
         if u.kind != "footnote" and u.section != section:
             for depth, head in enumerate(u.section):
                 if depth >= len(section) or section[depth] != head:

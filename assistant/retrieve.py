@@ -53,7 +53,10 @@ class Retriever:
     def __init__(self, index, embedder, settings):
         self.index, self.embedder, self.settings = index, embedder, settings
 
-    def retrieve(self, query: str, mode: RetrievalMode = "hybrid", k: int | None = None) -> Retrieval:
+    def retrieve(
+        self, query: str, mode: RetrievalMode = "hybrid", k: int | None = None, doc: str | None = None
+    ) -> Retrieval:
+        """The k best units for the query, of one document when `doc` (an id) is given, else of all."""
         s, ix = self.settings, self.index
         k = k or s.top_k
         timings: dict[str, float] = {}
@@ -64,11 +67,13 @@ class Retriever:
             qvec = self.embedder.embed_query(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            dense = ix.dense(qvec, s.candidates)
+            dense = ix.dense(qvec, s.candidates, doc=doc)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         tokens = tokenize(query)
         kw_scores = ix.bm25.scores(tokens)
+        if doc is not None:
+            kw_scores = np.where([u.doc == doc for u in ix.units], kw_scores, 0.0)
         order = np.argsort(-kw_scores)[: s.candidates]
         keyword = [(ix.units[i].id, float(kw_scores[i])) for i in order if kw_scores[i] > 0]
         timings["keyword_ms"] = (time.perf_counter() - t) * 1000

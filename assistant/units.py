@@ -30,6 +30,10 @@ class Unit:
     symbols: tuple[str, ...] = ()  # document symbols named by the unit or by the footnotes it cites
     footnotes: tuple[int, ...] = ()  # footnotes this unit's markers point to
     cited_by: tuple[str, ...] = ()  # ids of the units whose markers point to this footnote
+    page: int | None = None  # page where an unnumbered paragraph starts (cited as "p. 3 ¶2")
+    # (symbol, id of the corpus document with that symbol or None): filled in when the index is loaded,
+    # since it depends on the rest of the corpus
+    links: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def plain_text(self) -> str:
@@ -67,7 +71,9 @@ class Unit:
     @classmethod
     def from_dict(cls, data: dict) -> Unit:
         tuples = ("section", "symbols", "footnotes", "cited_by")
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in data.items()})
+        out = {k: tuple(v) if k in tuples else v for k, v in data.items()}
+        out["links"] = tuple(tuple(x) for x in data.get("links", ()))
+        return cls(**out)
 
 
 @dataclass
@@ -89,6 +95,8 @@ def footnote_markers(text: str) -> tuple[int, ...]:
 
 def _id_and_label(doc_id: str, block: Block, counters: dict[str, int]) -> tuple[str, str]:
     kind = block.kind
+    if kind == "paragraph" and block.number is None:  # no printed number: page and order on the page
+        return f"{doc_id}:pg{block.page}.{block.item}", f"p. {block.page} ¶{block.item}"
     if kind in ("paragraph", "decision"):
         return f"{doc_id}:p{block.number}", f"¶{block.number}"
     if kind == "footnote":
@@ -142,9 +150,19 @@ def build_units(doc: ParsedDocument, doc_id: str) -> list[Unit]:
                 footnote=b.number if b.kind == "footnote" else None,
                 area=b.area,
                 item=b.item,
+                page=b.page,
                 symbols=tuple(dict.fromkeys(symbols)),
                 footnotes=tuple(n for n in d.footnotes if n in notes),
                 cited_by=tuple(d.cited_by),
             )
         )
     return units
+
+
+def link_symbols(units: list[Unit], doc_of_symbol: dict[str, str]) -> list[Unit]:
+    """Units with `links`: each symbol they name, with the corpus document that has it (or None)."""
+    from dataclasses import replace
+
+    return [
+        replace(u, links=tuple((s, doc_of_symbol.get(s)) for s in u.symbols)) if u.symbols else u for u in units
+    ]

@@ -13,12 +13,23 @@ import time
 
 import pytest
 from conftest import free_port, wait_for_port
+from docgen import write_pdf
 from filelock import FileLock
+from test_formats import english_doc
 
 from assistant.config import ROOT
-from assistant.corpus import CorpusError
+from assistant.corpus import CorpusError, add_to_corpus, prepare, remove_from_corpus
 from assistant.engine import Engine
-from assistant.index import IndexBusy, IndexCorrupt, IndexMissing, build_index, load_index
+from assistant.index import (
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    _sentence_records,
+    build_index,
+    chroma_client,
+    collection_names,
+    load_index,
+)
 
 
 def edit_plan(settings, old: str, new: str) -> None:
@@ -77,6 +88,17 @@ def test_interrupted_build_leaves_old_index_usable(small_settings):
     resumed = build_index(small_settings, progress=False)  # the lock died with the process
     assert resumed.reused > 230  # the old document's vectors and what the killed build cached
     assert load_index(small_settings).build_id == resumed.build_id
+
+
+def test_wiped_vector_store_is_refilled_from_the_cache(small_settings):
+    first = build_index(small_settings, progress=False)
+    client = chroma_client(small_settings)
+    for name in collection_names("e5-small"):  # the store is lost (a new server); current.json and cache remain
+        client.delete_collection(name)
+    again = build_index(small_settings, progress=False)
+    assert not again.unchanged and again.embedded == 0 and again.indexed == ["GB.334-INS-3-1"]
+    assert again.build_id == first.build_id
+    assert Engine(small_settings).ask("第12段说了什么").answered
 
 
 def test_second_writer_gets_a_clear_error(small_settings):
@@ -141,6 +163,21 @@ def test_same_code_runs_against_a_chroma_server(small_settings, tmp_path):
         a = Engine(settings).ask("南南合作方面有哪些2019年的可交付成果？")
         assert a.answered and "GB.334-INS-3-1:d2.5" in [r["id"] for r in a.retrieved]
         assert report.units == len(load_index(settings).units)
+
+        # Several documents on the server: one added and asked alone, then removed; each time only it changes.
+        review = tmp_path / "review.pdf"
+        write_pdf(english_doc(), review, page_size=(298, 420))
+        doc = prepare(review)
+        added = build_index(settings, progress=False, change=lambda: add_to_corpus(settings.corpus_dir, [doc]))
+        texts = {u.embed_text for u in doc.units} | {x["text"] for x in _sentence_records(doc.units)}
+        assert added.indexed == [doc.info.id] and added.embedded == len(texts)  # its texts, not the plan's
+        a = Engine(settings).ask("How are decent work country programmes designed?", doc=doc.info.id)
+        assert a.answered and {c.unit.doc for c in a.citations} == {doc.info.id}
+        removed = build_index(
+            settings, progress=False, change=lambda: remove_from_corpus(settings.corpus_dir, [doc.info.id])
+        )
+        assert removed.removed == [doc.info.id] and removed.indexed == [] and removed.embedded == 0
+        assert {u.doc for u in load_index(settings).units} == {"GB.334-INS-3-1"}
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -6,6 +6,7 @@ Screenshots of each state are saved under test-output/ui/.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -29,10 +30,10 @@ FLAGS = [
 ]
 
 
-def start_app(index_dir: Path, log_name: str):
+def start_app(index_dir: Path, log_name: str, env: dict | None = None):
     """`python ui.py` on a free port over the given index; yields its address, then stops it."""
     port = free_port()
-    env = {**os.environ, "ILO_INDEX_DIR": str(index_dir)}
+    env = {**os.environ, "ILO_INDEX_DIR": str(index_dir), **(env or {})}
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / log_name, "w")  # noqa: SIM115 - open for the app's lifetime
     proc = subprocess.Popen(
@@ -222,3 +223,59 @@ def test_briefing_tab_drafts_edits_and_exports(browser, app):
 
     text = "\n".join(p.text for p in docx.Document(dl.value.path()).paragraphs)
     assert "Edited by the desk officer." in text and "Briefing note: South-South cooperation" in text
+
+
+@pytest.fixture(scope="module")
+def multi_app(tmp_path_factory):
+    """Three documents (e5-small): the plan, a review PDF citing GB.334/INS/4, and GB.334/INS/4 itself."""
+    from conftest import copy_corpus
+    from docgen import Doc, write_markdown, write_pdf
+    from test_formats import LOREM, english_doc
+
+    from assistant.config import load_settings
+    from assistant.corpus import add_to_corpus, prepare
+    from assistant.index import build_index
+
+    tmp = tmp_path_factory.mktemp("multi-ui")
+    s = load_settings(corpus_dir=copy_corpus(tmp / "corpus"), index_dir=tmp / "index", embed_model="e5-small")
+    write_pdf(english_doc(), tmp / "review.pdf", page_size=(298, 420))
+    un = Doc(["UN reform", "The reform of the United Nations development system repositions coordinators. " + LOREM])
+    docs = [
+        prepare(tmp / "review.pdf"),
+        prepare(write_markdown(un, tmp / "un.md"), symbol="GB.334/INS/4", title="UN reform"),
+    ]
+    build_index(s, progress=False, change=lambda: add_to_corpus(s.corpus_dir, docs))
+    env = {"ILO_CORPUS_DIR": str(s.corpus_dir), "ILO_EMBED_MODEL": "e5-small"}
+    yield from start_app(s.index_dir, "ui-server-multi.log", env)
+
+
+def test_several_documents_selector_names_and_links(browser, multi_app):
+    page = open_page(browser, multi_app)
+    # All documents: a look-up in the plan; its footnote names a paper that is not in the corpus.
+    ask(page, "What does footnote 3 say?", 1)
+    assert "[GB.334/INS/3/1 fn 3]" in last_answer(page)  # the citation names its document
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('fn 3')")
+    assert "GB.334/PFA/1 (not in the corpus" in page.inner_text("#source-panel")
+
+    # Restrict questions to the review: answers cite it only, and its footnote links to GB.334/INS/4.
+    page.get_by_role("tab", name="Settings").click()
+    page.click("#doc-choice input")
+    page.get_by_role("option", name="GB.335/INS/9 — Country programmes: a review").click()
+    page.wait_for_timeout(1000)
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Which paper is cited about the reform of the United Nations development system?", 2)
+    answer = last_answer(page)
+    assert "[GB.335/INS/9 " in answer and "GB.334/INS/3/1" not in answer
+    # The review's fn 1 (or ¶1, which cites it) names GB.334/INS/4: a link that opens that document.
+    cited = page.locator("#chat a.cite").filter(has_text=re.compile(r"GB\.335/INS/9 (fn 1|p\. 1 ¶1)")).last
+    cited.click()
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('GB.335-INS-9')")
+    page.screenshot(path=SHOTS / "07-several-documents.png")
+    page.locator("#source-panel a.cite", has_text="GB.334/INS/4").click()
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('GB.334-INS-4')")
+    assert "repositions coordinators" in page.inner_text("#source-panel")
+
+    # The document view shows each document under its symbol and title.
+    page.get_by_role("tab", name="Document").click()
+    page.wait_for_selector("#document h2.doc-title")
+    assert page.locator("#document h2.doc-title").count() == 3

@@ -1,0 +1,386 @@
+"""File → text lines: PDF, DOCX, HTML, Markdown and plain text in the layout `parse.py` reads.
+
+Every format becomes one line per paragraph, heading, bullet or footnote, footnote markers as Unicode
+superscripts (`¹`), footnotes as lines opening with their marker, and pages separated by a form feed
+(`\\f`) where the format has pages (PDF; DOCX page breaks; form feeds in text). Metadata found in the
+file (title, language, date, a document symbol) comes back beside the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .parse import SUPERSCRIPTS, join_fragments
+from .units import SYMBOL
+
+SUFFIXES = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+}
+_TO_SUP = str.maketrans("0123456789", SUPERSCRIPTS)
+_BLOCK_START = re.compile(f"^(\\d{{1,3}}\\.\\s|[IVX]{{1,5}}\\.\\s|[-•·▪●◦*]\\s|[{SUPERSCRIPTS}])")
+_PAGE_NUMBER = re.compile(r"^[-–— ]*\d{1,4}[-–— ]*$")
+
+
+class FormatError(ValueError):
+    """The file cannot be read as a document; the message says why."""
+
+
+@dataclass
+class Converted:
+    text: str  # lines in parse.py's layout, pages separated by "\f"
+    meta: dict[str, str] = field(default_factory=dict)  # title, language, date, symbol when the file says
+
+
+def supported(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
+
+
+def convert(path: Path) -> Converted:
+    """The file's text in parse.py's layout, with the metadata the file carries."""
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise FormatError(
+            f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(set(SUFFIXES)))})"
+        )
+    if not path.is_file():
+        raise FormatError(f"{path} does not exist")
+    if path.stat().st_size == 0:
+        raise FormatError("the file is empty")
+    out = {"pdf": _pdf, "docx": _docx, "html": _html, "md": _markdown, "txt": _txt}[kind](path)
+    if not out.text.replace("\f", "").strip():
+        raise FormatError("no text could be extracted" + (" (a scanned PDF?)" if kind == "pdf" else ""))
+    if "symbol" not in out.meta and (sym := _symbol_in_header(out.text)):
+        out.meta["symbol"] = sym
+    return out
+
+
+def _symbol_in_header(text: str) -> str | None:
+    """A symbol standing alone on a line near the top (the way papers print their own symbol)."""
+    lines = [x.strip() for x in text.replace("\f", "\n").splitlines() if x.strip()][:8]
+    return next((x for x in lines if SYMBOL.fullmatch(x)), None)
+
+
+def _txt(path: Path) -> Converted:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("not UTF-8 text") from None
+    return Converted(text.replace("\r\n", "\n"))
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    chars: list
+    top: float
+    bottom: float
+
+    @property
+    def size(self) -> float:
+        return max(c["size"] for c in self.chars)
+
+    @property
+    def x0(self) -> float:
+        return min(c["x0"] for c in self.chars)
+
+    @property
+    def x1(self) -> float:
+        return max(c["x1"] for c in self.chars)
+
+    @cached_property  # asked for often, once the line is complete
+    def text(self) -> str:
+        out, prev = [], None
+        size = Counter(round(c["size"]) for c in self.chars).most_common(1)[0][0]
+        for c in sorted(self.chars, key=lambda c: c["x0"]):
+            t = c["text"]
+            # Digits set smaller than the line's text are footnote markers, whatever their position.
+            if t.isdigit() and c["size"] < 0.8 * size:
+                t = t.translate(_TO_SUP)
+            elif prev is not None and c["x0"] - prev["x1"] > 0.25 * size and out and out[-1] != " " and t != " ":
+                out.append(" ")  # a gap the PDF drew without a space character
+            out.append(t)
+            prev = c
+        return "".join(out).strip()
+
+
+def _lines(chars: list) -> list[_Line]:
+    """Characters grouped into lines by vertical overlap (a raised marker overlaps its line)."""
+    lines: list[_Line] = []
+    for c in sorted(chars, key=lambda c: (c["top"], c["x0"])):
+        h = c["bottom"] - c["top"]
+        for line in reversed(lines[-3:]):
+            overlap = min(line.bottom, c["bottom"]) - max(line.top, c["top"])
+            if overlap >= 0.3 * min(h, line.bottom - line.top):
+                line.chars.append(c)
+                line.top, line.bottom = min(line.top, c["top"]), max(line.bottom, c["bottom"])
+                break
+        else:
+            lines.append(_Line([c], c["top"], c["bottom"]))
+    return [x for x in lines if x.text]
+
+
+def _pdf(path: Path) -> Converted:
+    """Lines rejoined into paragraphs by the layout: a line that reaches the right margin continues on
+    the next line, and a paragraph whose last line fills the page continues on the next page."""
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(path) as pdf:
+            meta = dict(pdf.metadata or {})
+            pages = [_lines(p.chars) for p in pdf.pages]
+    except Exception as e:  # noqa: BLE001 - pdfminer raises many exception types on damaged files
+        raise FormatError(f"not a readable PDF ({type(e).__name__}: {e})") from None
+
+    # Running headers and footers: the first or last line of most pages, the same text; page numbers.
+    repeated = Counter(t for lines in pages for t in {x.text for x in lines[:1] + lines[-1:]})
+    running = {t for t, n in repeated.items() if len(pages) >= 2 and n > len(pages) / 2}
+    symbol = next((t for t in running if SYMBOL.fullmatch(t)), None)
+
+    blocks: list[tuple[int, str]] = []  # (page index, paragraph text)
+    open_at: int | None = None  # index in blocks of a paragraph whose last line filled the page
+    for pno, lines in enumerate(pages):
+        lines = [x for x in lines if x.text not in running and not _PAGE_NUMBER.match(x.text)]
+        if not lines:
+            continue
+        body = Counter(round(x.size) for x in lines for _ in x.chars).most_common(1)[0][0]
+        right = max(x.x1 for x in lines if round(x.size) == body)
+        prev: _Line | None = None
+        cont = -1  # the block the previous line went into
+        for line in lines:
+            text = line.text
+            is_body = round(line.size) == body
+            starts = bool(_BLOCK_START.match(text))
+            if prev is None and open_at is not None and is_body and not starts:
+                cont = open_at
+            elif not (
+                prev is not None
+                and not starts
+                and round(prev.size) == round(line.size)
+                and (line.top - prev.bottom < 0.8 * line.size and prev.x1 >= right - 2 * prev.size)
+            ):
+                blocks.append((pno, ""))
+                cont = len(blocks) - 1
+            blocks[cont] = (blocks[cont][0], join_fragments(blocks[cont][1], text))
+            if is_body:  # a body line that fills the column: its paragraph may go on over the page
+                open_at = cont if line.x1 >= right - line.size else None
+            prev = line
+    out = ["" for _ in pages]
+    for pno, text in blocks:
+        out[pno] += text + "\n"
+    def prop(*keys: str) -> str:  # document properties may come as undecoded bytes
+        v = next((meta[k] for k in keys if meta.get(k)), "")
+        return (v.decode("utf-8", "ignore") if isinstance(v, bytes) else str(v)).strip()
+
+    info = {
+        "title": prop("Title"),
+        "language": prop("Language", "Lang"),
+        "date": _pdf_date(prop("CreationDate")),
+        "symbol": symbol or _symbol_from(prop("Subject")) or "",
+    }
+    return Converted("\f".join(out), {k: v for k, v in info.items() if v})
+
+
+def _pdf_date(raw: str) -> str:
+    m = re.match(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?", raw)
+    return "-".join(g for g in m.groups() if g) if m else ""
+
+
+def _symbol_from(text: str) -> str | None:
+    m = SYMBOL.search(text)
+    return m.group(0) if m else None
+
+
+# --- DOCX ------------------------------------------------------------------------------------------
+
+
+def _docx(path: Path) -> Converted:
+    """Paragraphs in body order; superscript digits as markers; page breaks as form feeds; Word
+    footnotes (footnotes.xml) as marker lines after the paragraph that cites them."""
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.oxml.ns import qn
+
+    try:
+        d = docx.Document(str(path))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as e:
+        raise FormatError(f"not a valid DOCX file ({e})") from None
+    notes = _docx_footnotes(d)
+    numbered: dict[str, int] = {}
+    lines: list[str] = []
+    for p in d.paragraphs:
+        text, cited = [], []
+        for r in p._p.iter(qn("w:r")):
+            sup = r.find(f"{qn('w:rPr')}/{qn('w:vertAlign')}")
+            is_sup = sup is not None and sup.get(qn("w:val")) == "superscript"
+            for child in r:
+                tag = child.tag
+                if tag == qn("w:t"):
+                    t = child.text or ""
+                    text.append(t.translate(_TO_SUP) if is_sup and t.strip().isdigit() else t)
+                elif tag == qn("w:tab"):
+                    text.append(" ")
+                elif tag == qn("w:br") and child.get(qn("w:type")) == "page":
+                    text.append("\f")
+                elif tag == qn("w:footnoteReference"):
+                    fid = child.get(qn("w:id"))
+                    n = numbered.setdefault(fid, len(numbered) + 1)
+                    text.append(str(n).translate(_TO_SUP))
+                    cited.append((n, notes.get(fid, "")))
+        line = "".join(text)
+        if p.style is not None and p.style.name.lower().startswith("list") and line.strip():
+            line = "- " + line.strip()
+        lines.append(line)
+        lines += [f"{str(n).translate(_TO_SUP)} {t}" for n, t in cited]
+    props = d.core_properties
+    info = {
+        "title": (props.title or "").strip(),
+        "language": (props.language or "").strip(),
+        "date": props.created.strftime("%Y-%m-%d") if props.created else "",
+        "symbol": _symbol_from(props.subject or "") or _symbol_from(props.keywords or "") or "",
+    }
+    return Converted("\n".join(lines), {k: v for k, v in info.items() if v})
+
+
+def _docx_footnotes(d) -> dict[str, str]:
+    from docx.oxml.ns import qn
+
+    for rel in d.part.rels.values():
+        if rel.reltype.endswith("/footnotes"):
+            from lxml import etree
+
+            root = etree.fromstring(rel.target_part.blob)
+            return {
+                fn.get(qn("w:id")): "".join(t.text or "" for t in fn.iter(qn("w:t"))).strip()
+                for fn in root.iter(qn("w:footnote"))
+            }
+    return {}
+
+
+# --- HTML and Markdown -----------------------------------------------------------------------------
+
+
+def _html(path: Path) -> Converted:
+    from html.parser import HTMLParser
+
+    blocks = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article"}
+    blocks |= {"header", "footer", "dt", "dd", "td", "th", "pre", "table", "ul", "ol", "body"}
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.lines: list[str] = [""]
+            self.meta: dict[str, str] = {}
+            self.skip = 0
+            self.sup = 0
+            self.in_title = False
+            self.title = ""
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag in ("script", "style", "nav"):
+                self.skip += 1
+            elif tag == "title":
+                self.in_title = True
+            elif tag == "html" and a.get("lang"):
+                self.meta["language"] = a["lang"].split("-")[0]
+            elif tag == "meta" and (a.get("name") or "").lower() in ("date", "dc.date", "dcterms.date"):
+                self.meta["date"] = a.get("content") or ""
+            elif tag == "meta" and (a.get("name") or "").lower() in ("symbol", "dc.identifier"):
+                self.meta["symbol"] = a.get("content") or ""
+            elif tag == "sup":
+                self.sup += 1
+            elif tag == "br":
+                self.lines.append("")
+            elif tag in blocks:
+                self.lines.append("- " if tag == "li" else "")
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "nav"):
+                self.skip = max(0, self.skip - 1)
+            elif tag == "title":
+                self.in_title = False
+            elif tag == "sup":
+                self.sup = max(0, self.sup - 1)
+            elif tag in blocks:
+                self.lines.append("")
+
+        def handle_data(self, data):
+            if self.in_title:
+                self.title += data
+            elif not self.skip:
+                text = data.strip().translate(_TO_SUP) if self.sup and data.strip().isdigit() else data
+                self.lines[-1] += re.sub(r"\s+", " ", text)
+
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError("not UTF-8 HTML") from None
+    r = Reader()
+    r.feed(raw)
+    lines = [x.strip() for x in r.lines if x.strip() not in ("", "-")]
+    if r.title.strip():
+        r.meta["title"] = r.title.strip()
+    return Converted("\n".join(lines), {k: v.strip() for k, v in r.meta.items() if v.strip()})
+
+
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
+_MD_NOTE_DEF = re.compile(r"^\[\^(\d{1,3})\]:\s*(.*)$")
+_MD_NOTE_REF = re.compile(r"\[\^(\d{1,3})\]")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`)")
+
+
+def _markdown(path: Path) -> Converted:
+    """Headings lose their #, links their targets; `[^3]` footnotes become markers and marker lines;
+    the lines of one paragraph (no blank line between them) are joined."""
+    raw = _txt(path).text
+    meta: dict[str, str] = {}
+    if raw.startswith("---\n") and "\n---\n" in raw[4:]:  # YAML-style front matter: key: value lines
+        head, raw = raw[4:].split("\n---\n", 1)
+        for line in head.splitlines():
+            k, _, v = line.partition(":")
+            if k.strip().lower() in ("title", "language", "lang", "date", "symbol") and v.strip():
+                meta[{"lang": "language"}.get(k.strip().lower(), k.strip().lower())] = v.strip().strip("\"'")
+    out: list[str] = []
+    joinable = False  # the last output line is paragraph text that the next line may continue
+    for line in raw.splitlines():
+        s = line.strip()
+        if not s:
+            joinable = False
+            continue
+        if m := _MD_HEADING.match(s):
+            meta.setdefault("title", m[1]) if s.startswith("# ") else None
+            out.append(_md_inline(m[1]))
+            joinable = False
+            continue
+        if m := _MD_NOTE_DEF.match(s):
+            out.append(f"{m[1].translate(_TO_SUP)} {_md_inline(m[2])}")
+            joinable = False
+            continue
+        text = _md_inline(re.sub(r"^[*+]\s+", "- ", s))
+        if joinable and not _BLOCK_START.match(text):
+            out[-1] = join_fragments(out[-1], text)
+        else:
+            out.append(text)
+        joinable = True
+    return Converted("\n".join(out), meta)
+
+
+def _md_inline(text: str) -> str:
+    text = _MD_NOTE_REF.sub(lambda m: m[1].translate(_TO_SUP), text)
+    text = _MD_LINK.sub(r"\1", text)
+    return _MD_EMPHASIS.sub("", text).strip()

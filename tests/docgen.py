@@ -1,0 +1,279 @@
+"""Test documents made here, in each format: PDFs laid out like printed papers (justified text,
+paragraphs running across page breaks, footnotes at the foot of the page where they are cited, raised
+small footnote numbers, a running header with the symbol, page numbers), DOCX, HTML and Markdown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.parse import SUPERSCRIPTS, parse_text, superscript_number
+
+_SUP = f"[{SUPERSCRIPTS}]+"
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_TOKEN = re.compile(f"{_SUP}|[{_CJK}]|[^\\s{_CJK}{SUPERSCRIPTS}]+\\s*|\\s+")
+
+
+@dataclass
+class Doc:
+    """A document as paragraphs (footnote markers inside them) and footnote texts by number."""
+
+    paragraphs: list[str]
+    footnotes: dict[int, str] = field(default_factory=dict)
+    title: str = ""
+    symbol: str = ""
+    language: str = "en"
+
+
+def plan_doc(text: str) -> Doc:
+    """The plan as whole paragraphs and headings, from its parsed structure (no page-break artefacts)."""
+    parsed = parse_text(text)
+    paras: list[str] = []
+    notes: dict[int, str] = {}
+    section: tuple[str, ...] = ()
+    for b in parsed.blocks:
+        if b.kind == "footnote":
+            notes[b.number] = b.text
+            continue
+        if b.kind not in ("title", "purpose", "field"):
+            for depth, head in enumerate(b.section):
+                if depth >= len(section) or section[depth] != head:
+                    paras.append(head)
+            section = b.section
+        if b.kind == "title":
+            paras += b.text.split("\n")
+        elif b.kind == "purpose":
+            paras += [b.section[0], *b.text.split("\n")]
+        elif b.kind in ("paragraph", "decision"):
+            paras.append(f"{b.number}. {b.text}")
+        elif b.kind in ("deliverable", "item"):
+            paras.append(f"- {b.text}")
+        else:
+            paras.append(b.text)
+    return Doc(paras, notes, parsed.title, "GB.334/INS/3/1", "zh")
+
+
+# --- PDF -------------------------------------------------------------------------------------------
+
+
+def write_pdf(doc: Doc, path: Path, page_size=(595, 842), header: bool = True) -> dict:
+    """Lay the document out on pages; returns what the layout did (pages, paragraphs cut by a break)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    cjk = doc.language == "zh"
+    font = "STSong-Light" if cjk else "Helvetica"
+    if cjk:
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    width, height = page_size
+    left, right, top, bottom = 60, width - 60, height - 60, 50
+    size, lead, fsize, flead = 10, 14, 8, 11
+    c = canvas.Canvas(str(path), pagesize=page_size)
+    c.setTitle(doc.title)
+    c.setSubject(doc.symbol)
+    state = {"page": 1, "y": top, "notes": [], "split": 0}
+
+    def tokens_width(tokens, fs):
+        return sum(pdfmetrics.stringWidth(_plain(t), font, fs * 0.6 if _is_sup(t) else fs) for t in tokens)
+
+    def wrap(text, fs):
+        lines, cur = [], []
+        for tok in _TOKEN.findall(text):
+            if cur and tokens_width(cur + [tok.rstrip()], fs) > right - left:
+                lines.append(cur)
+                cur = [] if tok.isspace() else [tok]
+            elif not (tok.isspace() and not cur):
+                cur.append(tok)
+        if cur:
+            lines.append(cur)
+        for line in lines:
+            line[-1] = line[-1].rstrip()
+        return lines
+
+    def draw(tokens, y, fs, justify):
+        t = c.beginText(left, y)
+        n = sum(len(_plain(x)) for x in tokens)
+        spare = (right - left) - tokens_width(tokens, fs)
+        t.setCharSpace(spare / n if justify and n else 0)
+        for tok in tokens:
+            sup = _is_sup(tok)
+            t.setFont(font, fs * 0.6 if sup else fs)
+            t.setRise(fs * 0.4 if sup else 0)
+            t.textOut(_plain(tok))
+        c.drawText(t)
+
+    def notes_height(numbers):
+        return sum(len(wrap(f"{_sup(n)} {doc.footnotes[n]}", fsize)) * flead + 3 for n in numbers)
+
+    def finish_page():
+        if header and doc.symbol:
+            c.setFont(font, 9)
+            c.drawRightString(right, height - 35, doc.symbol)
+        c.setFont(font, 9)
+        c.drawCentredString(width / 2, 25, str(state["page"]))
+        if state["notes"]:
+            y = bottom + notes_height(state["notes"]) - flead + 6
+            c.line(left, y + flead, left + 120, y + flead)
+            for n in state["notes"]:
+                lines = wrap(f"{_sup(n)} {doc.footnotes[n]}", fsize)
+                for i, line in enumerate(lines):
+                    draw(line, y, fsize, justify=i < len(lines) - 1)
+                    y -= flead
+                y -= 3
+        c.showPage()
+        state.update(page=state["page"] + 1, y=top, notes=[])
+
+    placed: set[int] = set()
+    for para in doc.paragraphs:
+        lines = wrap(para, size)
+        for i, line in enumerate(lines):
+            new = [n for n in _markers(line) if n in doc.footnotes and n not in placed]
+            need = lead + (notes_height(state["notes"] + new) + 12 if state["notes"] or new else 0)
+            if state["y"] - need < bottom and state["y"] < top:
+                finish_page()
+                if i > 0:
+                    state["split"] += 1  # this paragraph runs across the page break
+            draw(line, state["y"], size, justify=i < len(lines) - 1)
+            state["y"] -= lead
+            state["notes"] += new
+            placed.update(new)
+        state["y"] -= 6
+    finish_page()
+    c.save()
+    return {"pages": state["page"] - 1, "split_paragraphs": state["split"]}
+
+
+def _is_sup(tok: str) -> bool:
+    return bool(re.fullmatch(_SUP, tok))
+
+
+def _plain(tok: str) -> str:
+    """Superscript markers are drawn as small raised digits, as printed papers do."""
+    return str(superscript_number(tok)) if _is_sup(tok) else tok
+
+
+def _sup(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", SUPERSCRIPTS))
+
+
+def _markers(tokens) -> list[int]:
+    return [superscript_number(t) for t in tokens if _is_sup(t)]
+
+
+# --- DOCX, HTML, Markdown --------------------------------------------------------------------------
+
+
+def write_docx(doc: Doc, path: Path, page_break_after: int | None = None) -> Path:
+    """Paragraphs with superscript-run markers; each footnote as a paragraph after the one citing it
+    (how a PDF-to-Word conversion lays them out)."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = doc.title
+    d.core_properties.subject = doc.symbol
+    d.core_properties.language = doc.language
+    for i, para in enumerate(doc.paragraphs):
+        _docx_runs(d.add_paragraph(), para)
+        for n in _markers(_TOKEN.findall(para)):
+            if n in doc.footnotes:
+                _docx_runs(d.add_paragraph(), f"{_sup(n)} {doc.footnotes[n]}")
+        if page_break_after is not None and i == page_break_after:
+            from docx.enum.text import WD_BREAK
+
+            d.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
+    d.save(str(path))
+    return path
+
+
+def _docx_runs(p, text: str) -> None:
+    for piece in re.split(f"({_SUP})", text):
+        if not piece:
+            continue
+        if _is_sup(piece):
+            p.add_run(str(superscript_number(piece))).font.superscript = True
+        else:
+            p.add_run(piece)
+
+
+def write_html(doc: Doc, path: Path) -> Path:
+    import html
+
+    def inline(text):
+        return re.sub(_SUP, lambda m: f"<sup>{superscript_number(m.group(0))}</sup>", html.escape(text))
+
+    body = []
+    for para in doc.paragraphs:
+        body.append(f"<li>{inline(para[2:])}</li>" if para.startswith("- ") else f"<p>{inline(para)}</p>")
+    notes = "".join(f"<p><sup>{n}</sup> {html.escape(t)}</p>" for n, t in sorted(doc.footnotes.items()))
+    path.write_text(
+        f'<!doctype html><html lang="{doc.language}"><head><title>{html.escape(doc.title)}</title>'
+        f'<meta name="date" content="2019-03-01"><style>p {{margin: 1em}}</style><script>var x = "<p>no</p>";</script>'
+        f"</head><body><nav>Home | Menu</nav><main>{''.join(body)}</main><footer>{notes}</footer></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_markdown(doc: Doc, path: Path) -> Path:
+    lines = [f"# {doc.title}", ""]
+    for para in doc.paragraphs:
+        text = re.sub(_SUP, lambda m: f"[^{superscript_number(m.group(0))}]", para)
+        # Markdown source wraps long paragraphs; the reader rejoins them.
+        words = text.split(" ")
+        lines += [" ".join(words[:8]), " ".join(words[8:])] if len(words) > 12 else [text]
+        lines.append("")
+    lines += [f"[^{n}]: {t}" for n, t in sorted(doc.footnotes.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_docx_word_footnotes(doc: Doc, path: Path) -> Path:
+    """A DOCX whose footnotes are real Word footnotes (footnotes.xml, w:footnoteReference), as Word
+    saves them; written part by part since python-docx cannot add footnotes."""
+    import html
+    import zipfile
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    ref_ids: dict[int, int] = {}
+
+    def runs(text: str) -> str:
+        out = []
+        for piece in re.split(f"({_SUP})", text):
+            if _is_sup(piece):
+                n = superscript_number(piece)
+                ref_ids[n] = n + 1  # Word's ids 0 and 1 are the separators
+                out.append(
+                    f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="{n + 1}"/></w:r>'
+                )
+            elif piece:
+                out.append(f'<w:r><w:t xml:space="preserve">{html.escape(piece)}</w:t></w:r>')
+        return "".join(out)
+
+    body = "".join(f"<w:p>{runs(p)}</w:p>" for p in doc.paragraphs)
+    notes = "".join(
+        f'<w:footnote w:id="{i}"><w:p><w:r><w:t xml:space="preserve">{html.escape(doc.footnotes[n])}</w:t></w:r></w:p>'
+        "</w:footnote>"
+        for n, i in ref_ids.items()
+    )
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main}.document.main+xml"/>'
+        f'<Override PartName="/word/footnotes.xml" ContentType="{main}.footnotes+xml"/></Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="word/document.xml"/></Relationships>',
+        "word/_rels/document.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/footnotes" Target="footnotes.xml"/></Relationships>',
+        "word/document.xml": f"<w:document {w}><w:body>{body}</w:body></w:document>",
+        "word/footnotes.xml": f'<w:footnotes {w}><w:footnote w:type="separator" w:id="0"><w:p/></w:footnote>'
+        f'<w:footnote w:type="continuationSeparator" w:id="1"><w:p/></w:footnote>{notes}</w:footnotes>',
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, xml in parts.items():
+            z.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml)
+    return path
