@@ -4,6 +4,7 @@ Binds to 127.0.0.1. Another address needs ILO_UI_USERNAME and ILO_UI_PASSWORD. N
 """
 
 import argparse
+import html
 import os
 import sys
 import tempfile
@@ -115,6 +116,10 @@ JS = """
 """
 
 
+# Shown under a written answer while it streams: the final text keeps only sentences its sources support.
+CHECKING = "draft — citations are checked when the answer is complete"
+
+
 class EngineHolder:
     """The one engine all sessions share, loaded on first use; a failed load is retried next time."""
 
@@ -191,17 +196,21 @@ def build_app(settings):
 
             q = validate(question, settings.max_question_chars)
             yield "", chat + [{"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip(), gr.skip()
-            a = (
-                holder.get()
-                .ask(
-                    q,
-                    engine_history(turns),
-                    retrieval=prefs.get("retrieval", "hybrid"),
-                    top_k=int(prefs.get("top_k", settings.top_k)),
-                    doc=doc or None,
-                )
-                .to_dict()
+            events = holder.get().ask_stream(
+                q,
+                engine_history(turns),
+                retrieval=prefs.get("retrieval", "hybrid"),
+                top_k=int(prefs.get("top_k", settings.top_k)),
+                doc=doc or None,
             )
+            draft = ""
+            for event in events:
+                if isinstance(event, str):  # a written answer's words as the model writes them
+                    draft += event
+                    shown = f"{html.escape(draft)} ▌<br><small>{CHECKING}</small>"
+                    yield "", chat + [{"role": "assistant", "content": shown}], turns, gr.skip(), gr.skip(), gr.skip()
+                else:
+                    a = event.to_dict()
         except Exception as e:  # noqa: BLE001 - every failure becomes a message; the app keeps working
             chat.append({"role": "assistant", "content": friendly_error(e)})
             yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()

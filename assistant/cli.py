@@ -123,6 +123,13 @@ def cmd_list(args) -> int:
 
 def format_answer(a) -> str:
     lines = [a.answer]
+    if a.mode == "generated":
+        dropped = len((a.grounding or {}).get("dropped") or [])
+        lines.append(
+            f"({a.backend}; citations checked" + (f", {dropped} unsupported sentence(s) removed)" if dropped else ")")
+        )
+    if a.fallback:
+        lines.append(f"(note: {a.fallback})")
     if a.citations:
         lines.append("")
         lines.append("Sources:")
@@ -199,7 +206,8 @@ def cmd_ask(args) -> int:
         validate(args.question, s.max_question_chars)  # before loading any model
     except InvalidQuestion as e:
         return _fail(str(e), EXIT_USAGE)
-    a = _engine(s).ask(args.question, retrieval=args.retrieval, doc=args.doc)
+    events = _engine(s).ask_stream(args.question, retrieval=args.retrieval, doc=args.doc)
+    a = _stream_to_terminal(events) if not args.json else [e for e in events if not isinstance(e, str)][-1]
     if args.json:
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -226,12 +234,28 @@ def cmd_chat(args) -> int:
             print("(new conversation)")
             continue
         try:
-            a = engine.ask(q, history)
+            a = _stream_to_terminal(engine.ask_stream(q, history))
         except InvalidQuestion as e:
             print(f"error: {e}")
             continue
         print(format_answer(a))
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": a.answer}]
+
+
+def _stream_to_terminal(events):
+    """Print a written answer's words as they come (a draft), then return the checked answer."""
+    drafted = False
+    for event in events:
+        if isinstance(event, str):
+            if not drafted:
+                print("(draft) ", end="")
+                drafted = True
+            print(event, end="", flush=True)
+        else:
+            if drafted:
+                print("\n\n(checked answer)")
+            return event
+    raise RuntimeError("no answer")
 
 
 def cmd_models(args) -> int:
@@ -259,6 +283,8 @@ def cmd_eval(args) -> int:
         print(f"{n} feedback records written to {args.export_feedback} as gold-set candidates")
         return 0
     gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
+    if args.limit:
+        gold = E.subset(gold, args.limit)
     out_dir = Path(args.out) if args.out else E.REPORTS
     engine = None if args.answers else _engine(s)
     judge = _judge(s, engine)
@@ -267,12 +293,17 @@ def cmd_eval(args) -> int:
 
     if args.answers:
         runs = {Path(args.answers).stem: _load_answers(args.answers)}
+    elif args.answer_modes:
+        runs = {}
+        for mode in args.answer_modes.split(","):
+            eng = _engine_for_mode(s, mode, engine)
+            runs[f"{s.embed_model}-{args.retrieval}-{eng.backend}"] = E.run(eng, gold, retrieval=args.retrieval)
     else:
         modes = ["hybrid", "dense", "keyword"] if args.compare else [args.retrieval]
         runs = {f"{s.embed_model}-{m}-extractive": E.run(engine, gold, retrieval=m) for m in modes}
 
     summaries: dict = {}
-    main = [m for m in E.MAIN if m != "language_match"]  # extractive modes quote: no language to match
+    main = list(E.MAIN) if args.answer_modes else [m for m in E.MAIN if m != "language_match"]
     name = E.report_name(args.name or ("compare" if len(runs) > 1 else next(iter(runs))))
     per_config = {}
     for config, answers in runs.items():
@@ -286,7 +317,8 @@ def cmd_eval(args) -> int:
         record = {"config": config, "settings": s.model_dump(mode="json"), "results": results, "questions": rows}
         base.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
         base.with_suffix(".md").write_text(E.markdown_report(config, results, rows, plot.name), encoding="utf-8")
-    table = E.comparison_table(summaries, main + ["total_p50_ms", "total_p95_ms"])
+    latency = ["ttft_p50_ms", "ttft_p95_ms"] if args.answer_modes else []
+    table = E.comparison_table(summaries, main + latency + ["total_p50_ms", "total_p95_ms"])
     if len(runs) > 1:
         (out_dir / f"{name}.md").write_text(f"# Ablation\n\n![metrics]({plot.name})\n\n{table}\n", encoding="utf-8")
     print(table)
@@ -298,6 +330,17 @@ def cmd_eval(args) -> int:
             print(f"REGRESSION {line}", file=sys.stderr)
         return EXIT_ERROR if bad else 0
     return 0
+
+
+def _engine_for_mode(settings, mode: str, base):
+    """An engine over the same index and embedder answering in `mode`: extractive, openai, local or
+    local:MODEL (an installed chat model or a .gguf path)."""
+    from .engine import Engine
+
+    answer_mode, _, model = mode.partition(":")
+    overrides = {"answer_mode": answer_mode} | ({"llm_model": model} if model else {})
+    s = settings.model_copy(update=overrides)
+    return Engine(s, index=base.index, embedder=base.embedder)
 
 
 def _judge(settings, engine):
@@ -402,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score the assistant (or answers made elsewhere) on the gold questions")
     ev.add_argument("--compare", action="store_true", help="hybrid, dense-only and keyword-only side by side")
     ev.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
+    ev.add_argument(
+        "--answer-modes",
+        metavar="M1,M2",
+        help="compare answer modes, e.g. extractive,local:qwen2.5-1.5b,local:qwen2.5-0.5b,openai",
+    )
+    ev.add_argument("--limit", type=int, help="only N questions spread over the gold set (slow modes)")
     ev.add_argument("--answers", metavar="FILE.jsonl", help="score these JSON answers instead of running")
     ev.add_argument("--gold", metavar="FILE.jsonl", help="gold questions (default: eval/gold/questions.jsonl)")
     ev.add_argument("--name", help="report name (default: <date>-<config>)")

@@ -40,7 +40,7 @@ METRICS = {
     "refusal_recall": "unanswerable",
     "language_match": "answered, modes that write text",
 }
-STAGES = ("embed_ms", "dense_ms", "keyword_ms", "compose_ms", "total_ms")
+STAGES = ("embed_ms", "dense_ms", "keyword_ms", "compose_ms", "ttft_ms", "generate_ms", "check_ms", "total_ms")
 TEXT_MODES = ("extractive", "lookup", "aggregate")  # modes that quote rather than write: language match does not apply
 
 
@@ -206,6 +206,14 @@ def calibrate_judge(judge, pairs: list[dict], units: dict[str, str]) -> dict:
         "fitted_threshold_on_half": fitted,
         "held_out_agreement_at_fitted": agreement(held_out, fitted),
     }
+
+
+def subset(gold: list[dict], n: int) -> list[dict]:
+    """n questions spread evenly over the gold set (it is ordered by category and language), for slow modes."""
+    if n >= len(gold):
+        return gold
+    step = len(gold) / n
+    return [gold[int(i * step)] for i in range(n)]
 
 
 def report_name(config: str) -> str:

@@ -179,6 +179,7 @@ def _pdf(path: Path) -> Converted:
     out = ["" for _ in pages]
     for pno, text in blocks:
         out[pno] += text + "\n"
+
     def prop(*keys: str) -> str:  # document properties may come as undecoded bytes
         v = next((meta[k] for k in keys if meta.get(k)), "")
         return (v.decode("utf-8", "ignore") if isinstance(v, bytes) else str(v)).strip()

@@ -42,8 +42,21 @@ def answer_html(answer: dict, names: dict[str, str] | None = None) -> str:
         text = f"{names.get(c.get('doc'), c.get('doc'))} {label}" if names else label
         return f"[{cite_link(c['id'], text)}]"
 
-    body = _LABEL.sub(link, html.escape(answer.get("answer", ""), quote=False))
-    return body.replace("\n", "<br>")
+    body = _LABEL.sub(link, html.escape(answer.get("answer", ""), quote=False)).replace("\n", "<br>")
+    return body + provenance_html(answer)
+
+
+def provenance_html(answer: dict) -> str:
+    """Who wrote a written answer and what the citation check removed; why a model's answer was not used."""
+    notes = []
+    if answer.get("mode") == "generated":
+        g = answer.get("grounding") or {}
+        dropped = len(g.get("dropped") or [])
+        note = f"Written by {answer.get('backend')}; citations checked against the sources"
+        notes.append(note + (f", {dropped} unsupported sentence(s) removed" if dropped else ""))
+    if answer.get("fallback"):
+        notes.append(f"⚠ {answer['fallback']}")
+    return "".join(f'<br><small class="provenance">{html.escape(n)}</small>' for n in notes)
 
 
 def _with_footnote_links(text: str, doc: str, escape: bool = True, in_page: bool = False) -> str:

@@ -163,6 +163,4 @@ def link_symbols(units: list[Unit], doc_of_symbol: dict[str, str]) -> list[Unit]
     """Units with `links`: each symbol they name, with the corpus document that has it (or None)."""
     from dataclasses import replace
 
-    return [
-        replace(u, links=tuple((s, doc_of_symbol.get(s)) for s in u.symbols)) if u.symbols else u for u in units
-    ]
+    return [replace(u, links=tuple((s, doc_of_symbol.get(s)) for s in u.symbols)) if u.symbols else u for u in units]
