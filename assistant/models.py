@@ -92,7 +92,6 @@ SMOLLM2 = PartedModel(
 
 MODELS: dict[str, ChunkedModel | PartedModel] = {m.name: m for m in (EMBEDDINGGEMMA, QWEN_1_5B, QWEN_0_5B, SMOLLM2)}
 CHAT_MODELS = (QWEN_1_5B.name, QWEN_0_5B.name, SMOLLM2.name)
-DEFAULT_CHAT_MODEL = QWEN_1_5B.name
 _CHUNK_INDEX = re.compile(rb"CHUNK_INDEX\s*=\s*(\d+)")
 
 
