@@ -56,7 +56,12 @@ def convert(path: Path) -> Converted:
         raise FormatError(f"{path} does not exist")
     if path.stat().st_size == 0:
         raise FormatError("the file is empty")
-    out = {"pdf": _pdf, "docx": _docx, "html": _html, "md": _markdown, "txt": _txt}[kind](path)
+    try:
+        out = {"pdf": _pdf, "docx": _docx, "html": _html, "md": _markdown, "txt": _txt}[kind](path)
+    except FormatError:
+        raise
+    except Exception as e:  # a file broken in a way its reader did not foresee: still a clear error
+        raise FormatError(f"could not read this {kind.upper()} file ({type(e).__name__}: {e})") from e
     if not out.text.replace("\f", "").strip():
         raise FormatError("no text could be extracted" + (" (a scanned PDF?)" if kind == "pdf" else ""))
     if "symbol" not in out.meta and (sym := _symbol_in_header(out.text)):
@@ -208,7 +213,8 @@ def _symbol_from(text: str) -> str | None:
 
 def _docx(path: Path) -> Converted:
     """Paragraphs in body order; superscript digits as markers; page breaks as form feeds; Word
-    footnotes (footnotes.xml) as marker lines after the paragraph that cites them."""
+    footnotes (footnotes.xml) as marker lines after the paragraph that cites them; Word's automatic
+    list numbers written out ("12. ", "(a) ") and its bullets as "- "."""
     import zipfile
 
     import docx
@@ -220,6 +226,7 @@ def _docx(path: Path) -> Converted:
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as e:
         raise FormatError(f"not a valid DOCX file ({e})") from None
     notes = _docx_footnotes(d)
+    numbering = _DocxNumbering(d)
     numbered: dict[str, int] = {}
     lines: list[str] = []
     for p in d.paragraphs:
@@ -242,8 +249,12 @@ def _docx(path: Path) -> Converted:
                     text.append(str(n).translate(_TO_SUP))
                     cited.append((n, notes.get(fid, "")))
         line = "".join(text)
-        if p.style is not None and p.style.name.lower().startswith("list") and line.strip():
-            line = "- " + line.strip()
+        label = numbering.label(p)  # for every paragraph: empty numbered ones count in Word too
+        if label is None and p.style is not None and p.style.name.lower().startswith("list"):
+            label = "-"
+        # A number also typed in the text (a paper converted from PDF) is not written twice.
+        if label and line.strip() and not re.match(re.escape(label) + r"(\s|$)", line.strip()):
+            line = f"{label} {line.strip()}"
         lines.append(line)
         lines += [f"{str(n).translate(_TO_SUP)} {t}" for n, t in cited]
     props = d.core_properties
@@ -254,6 +265,118 @@ def _docx(path: Path) -> Converted:
         "symbol": _symbol_from(props.subject or "") or _symbol_from(props.keywords or "") or "",
     }
     return Converted("\n".join(lines), {k: v for k, v in info.items() if v})
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"  # WordprocessingML namespace
+
+
+class _DocxNumbering:
+    """Word's automatic list numbers (numbering.xml), rendered as Word displays them.
+
+    A paragraph is numbered by its own `w:numPr` or its style's (numId 0 turns numbering off). The
+    numIds that share an abstract numbering share its counters, so a list continues across them
+    unless a `w:startOverride` restarts it; a level starts again when a shallower level counts on.
+    `label` must be called on every paragraph, in document order.
+    """
+
+    def __init__(self, document) -> None:
+        self.abstract: dict[str, str | None] = {}  # numId -> abstractNumId
+        self.levels: dict[tuple[str | None, int], object] = {}  # (abstractNumId, ilvl) -> w:lvl
+        self.overrides: dict[tuple[str, int], object] = {}  # (numId, ilvl) -> w:lvlOverride
+        self.counts: dict[str | None, dict[int, int]] = {}  # abstractNumId -> ilvl -> current number
+        self.restarted: set[tuple[str, int]] = set()
+        try:
+            root = document.part.numbering_part.element
+        except (KeyError, NotImplementedError):  # no numbering.xml (python-docx cannot create one)
+            return
+        for a in root.iterchildren(f"{_W}abstractNum"):
+            for lvl in a.iterchildren(f"{_W}lvl"):
+                self.levels[(a.get(f"{_W}abstractNumId"), int(lvl.get(f"{_W}ilvl", 0)))] = lvl
+        for num in root.iterchildren(f"{_W}num"):
+            num_id = num.get(f"{_W}numId")
+            self.abstract[num_id] = _val(num, "abstractNumId")
+            for o in num.iterchildren(f"{_W}lvlOverride"):
+                self.overrides[(num_id, int(o.get(f"{_W}ilvl", 0)))] = o
+
+    def label(self, p) -> str | None:
+        """The number Word shows before paragraph `p` ("12.", "(a)"), "-" for a bullet, "" for a
+        paragraph whose numbering shows nothing, None for one not in a list."""
+        num_id, ilvl = _num_pr(p)
+        if num_id == "0":
+            return ""
+        lvl = self._level(num_id, ilvl) if num_id in self.abstract else None
+        if lvl is None:
+            return None
+        counts = self.counts.setdefault(self.abstract[num_id], {})
+        restart = _val(self.overrides.get((num_id, ilvl)), "startOverride")
+        if restart is not None and (num_id, ilvl) not in self.restarted:
+            self.restarted.add((num_id, ilvl))  # the override restarts the list once, where it begins
+            counts[ilvl] = int(restart)
+        else:
+            counts[ilvl] = counts[ilvl] + 1 if ilvl in counts else self._start(num_id, ilvl)
+        for deeper in [k for k in counts if k > ilvl]:
+            del counts[deeper]
+        fmt = _val(lvl, "numFmt") or "decimal"
+        if fmt in ("bullet", "none"):
+            return "-" if fmt == "bullet" else ""
+        if ilvl == 0 and fmt == "decimal":
+            return f"{counts[0]}."  # whatever the level's text, so that parse.py reads paragraph N
+
+        def number(m: re.Match) -> str:
+            k = int(m[1]) - 1
+            return _list_number(counts.get(k, self._start(num_id, k)), _val(self._level(num_id, k), "numFmt"))
+
+        return re.sub(r"%([1-9])", number, _val(lvl, "lvlText") or "").strip()
+
+    def _level(self, num_id: str, ilvl: int):
+        override = self.overrides.get((num_id, ilvl))
+        lvl = override.find(f"{_W}lvl") if override is not None else None
+        return lvl if lvl is not None else self.levels.get((self.abstract[num_id], ilvl))
+
+    def _start(self, num_id: str, ilvl: int) -> int:
+        lvl = self._level(num_id, ilvl)
+        return int(_val(lvl, "start") or 0) if lvl is not None else 1
+
+
+def _val(parent, tag: str) -> str | None:
+    """The `w:val` of the parent's child `w:<tag>`."""
+    el = parent.find(f"{_W}{tag}") if parent is not None else None
+    return el.get(f"{_W}val") if el is not None else None
+
+
+def _num_pr(p) -> tuple[str | None, int]:
+    """The paragraph's numId and level: from its own `w:numPr`, else from its style or the styles that
+    style is based on, each property from the nearest that sets it."""
+    num_id = ilvl = None
+    sources, style = [p._p.pPr], p.style
+    for _ in range(20):  # a broken file may base styles on each other in a loop
+        if style is None:
+            break
+        sources.append(style.element.pPr)
+        style = style.base_style
+    for ppr in sources:
+        num_pr = ppr.find(f"{_W}numPr") if ppr is not None else None
+        num_id = num_id or _val(num_pr, "numId")
+        ilvl = ilvl or _val(num_pr, "ilvl")
+    return num_id, int(ilvl or 0)
+
+
+_ROMAN_DIGITS = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L")]
+_ROMAN_DIGITS += [(40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+
+
+def _list_number(n: int, fmt: str | None) -> str:
+    """`n` in a Word number format; formats not written out here fall back to decimal."""
+    if fmt in ("lowerLetter", "upperLetter") and n > 0:
+        s = chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)  # after z Word goes on aa, bb…
+        return s.upper() if fmt == "upperLetter" else s
+    if fmt in ("lowerRoman", "upperRoman") and 0 < n < 4000:
+        s = ""
+        for value, digits in _ROMAN_DIGITS:
+            q, n = divmod(n, value)
+            s += digits * q
+        return s.lower() if fmt == "lowerRoman" else s
+    return str(n)
 
 
 def _docx_footnotes(d) -> dict[str, str]:

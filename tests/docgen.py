@@ -165,17 +165,20 @@ def _markers(tokens) -> list[int]:
 # --- DOCX, HTML, Markdown --------------------------------------------------------------------------
 
 
-def write_docx(doc: Doc, path: Path, page_break_after: int | None = None) -> Path:
+def write_docx(doc: Doc, path: Path, page_break_after: int | None = None, auto_numbered: bool = False) -> Path:
     """Paragraphs with superscript-run markers; each footnote as a paragraph after the one citing it
-    (how a PDF-to-Word conversion lays them out)."""
+    (how a PDF-to-Word conversion lays them out). `auto_numbered`: typed paragraph numbers become Word
+    list numbering instead (`_WordLists`)."""
     import docx
 
     d = docx.Document()
     d.core_properties.title = doc.title
     d.core_properties.subject = doc.symbol
     d.core_properties.language = doc.language
+    lists = _WordLists(d) if auto_numbered else None
     for i, para in enumerate(doc.paragraphs):
-        _docx_runs(d.add_paragraph(), para)
+        p = d.add_paragraph()
+        _docx_runs(p, lists.apply(p, para) if lists else para)
         for n in _markers(_TOKEN.findall(para)):
             if n in doc.footnotes:
                 _docx_runs(d.add_paragraph(), f"{_sup(n)} {doc.footnotes[n]}")
@@ -185,6 +188,63 @@ def write_docx(doc: Doc, path: Path, page_break_after: int | None = None) -> Pat
             d.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
     d.save(str(path))
     return path
+
+
+class _WordLists:
+    """Typed numbers made into Word's automatic numbering, as in a paper numbered in Word: "N. "
+    paragraphs in sequence (1, 2, 3… whatever comes between) take the "List Number" style and the
+    numbering it carries; a "1. " sentence past the first list starts a second list, restarted at 1
+    by a `w:startOverride` on a new numId of the same abstract numbering; "(a) " items go on the list's
+    second level and "- " bullets take the "List Bullet" style. Numbered headings ("1. Focus area",
+    out of the sequence) keep their typed number."""
+
+    def __init__(self, d) -> None:
+        from docx.oxml import parse_xml
+        from docx.oxml.ns import nsdecls
+
+        self.numbering = d.part.numbering_part.element
+        levels = [("decimal", "%1."), ("lowerLetter", "(%2)")]
+        self.numbering.num_lst[0].addprevious(  # abstract definitions come before the nums
+            parse_xml(
+                f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+                + "".join(
+                    f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+                    "</w:lvl>"
+                    for i, (fmt, text) in enumerate(levels)
+                )
+                + "</w:abstractNum>"
+            )
+        )
+        self.num_id = self.style_num_id = self.numbering.add_num(90).numId
+        d.styles["List Number"].element.pPr.numPr.numId.val = self.num_id
+        self.next = 1
+
+    def apply(self, p, para: str) -> str:
+        """Number or style paragraph `p` for the typed text `para`; the text left to write."""
+        if m := re.match(r"(\d{1,3})\. (.*)", para, re.S):
+            n, text = int(m[1]), m[2]
+            if n == 1 and self.next > 1 and text.rstrip(SUPERSCRIPTS).endswith((".", "。")):
+                num = self.numbering.add_num(90)
+                num.add_lvlOverride(0).add_startOverride(1)
+                self.num_id, self.next = num.numId, 1
+            if n == self.next:
+                p.style = "List Number"
+                if self.num_id != self.style_num_id:  # else the numbering comes from the style alone
+                    self._num_pr(p, 0)
+                self.next += 1
+                return text
+        elif m := re.match(r"\([a-z]\) (.*)", para, re.S):
+            self._num_pr(p, 1)
+            return m[1]
+        elif para.startswith("- "):
+            p.style = "List Bullet"
+            return para[2:]
+        return para
+
+    def _num_pr(self, p, ilvl: int) -> None:
+        num_pr = p._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = ilvl
+        num_pr.get_or_add_numId().val = self.num_id
 
 
 def _docx_runs(p, text: str) -> None:

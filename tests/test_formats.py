@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import docx
 import pytest
 from docgen import Doc, plan_doc, write_docx, write_docx_word_footnotes, write_html, write_markdown, write_pdf
 
@@ -96,6 +97,89 @@ def test_plan_rendered_to_docx_parses_like_the_text(plan_text, plan_units, tmp_p
     same_units(plan_units, build_units(parse_document(convert(path).text), "GB.334-INS-3-1"))
     info = prepare(path).info
     assert info.symbol == "GB.334/INS/3/1" and info.language == "zh"
+
+
+def test_plan_with_word_auto_numbering_parses_like_the_text(plan_text, plan_units, tmp_path):
+    """Paragraph numbers that Word draws (list numbering), not typed: the same ¶1–32 as the text."""
+    path = write_docx(plan_doc(plan_text), tmp_path / "plan.docx", auto_numbered=True)
+    numbered = [p.text for p in docx.Document(str(path)).paragraphs if p.style.name == "List Number"]
+    assert len(numbered) == 32 and not any(t[0].isdigit() for t in numbered)  # no number in the text
+    units = build_units(parse_document(convert(path).text), "GB.334-INS-3-1")
+    same_units(plan_units, units)
+    assert [u.paragraph for u in units if u.paragraph] == list(range(1, 33))
+
+
+def numbered_doc() -> Doc:
+    """A paper numbered by Word: paragraph 2 has lettered items, a heading and bullets come between
+    paragraphs, and an appendix starts its own numbering again at 1."""
+    return Doc(
+        paragraphs=[
+            "Follow-up to the resolution on development cooperation",
+            "I. Introduction",
+            "1. " + FILLER[0],
+            "2. The Conference discussed two questions:",
+            "(a) how development cooperation can best support tripartite constituents;",
+            "(b) how the Office can finance it.¹",
+            "Next steps",
+            "3. " + FILLER[1],
+            "2019 deliverables",
+            "- Review the decent work country programmes in two regions.",
+            "- Update the guide on the capacity development of constituents.",
+            "4. The Governing Body is invited to provide guidance on the plan.",
+            "(a) on its priorities;",
+            "Appendix",
+            "1. " + FILLER[2],
+            "2. " + FILLER[3],
+        ],
+        footnotes={1: NOTE},
+    )
+
+
+def test_docx_auto_numbering_gives_the_numbers_word_shows(tmp_path):
+    doc = numbered_doc()
+    text = convert(write_docx(doc, tmp_path / "numbered.docx", auto_numbered=True)).text
+    # Word's numbers come out as if typed: the sequence goes on past the heading and the bullets,
+    # lettered items start again at (a) under each paragraph, the appendix restarts at 1.
+    assert text.splitlines() == doc.paragraphs[:6] + [f"¹ {NOTE}"] + doc.paragraphs[6:]
+    units = build_units(parse_document(text), "R")
+    paras = [u for u in units if u.kind == "paragraph"]
+    assert [u.label for u in paras] == ["¶1", "¶2", "¶3", "¶4"]  # the appendix is not ¶5, ¶6
+    assert "(a) how development" in paras[1].text and "(b) how the Office" in paras[1].text
+    assert paras[1].footnotes == (1,) and paras[2].section == ("I. Introduction", "Next steps")
+    bullets = [u for u in units if u.kind == "deliverable"]  # bullets are listed, not numbered
+    assert [u.text for u in bullets] == [doc.paragraphs[9][2:], doc.paragraphs[10][2:]]
+
+
+def test_docx_number_both_typed_and_automatic_is_written_once(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("1. The number is typed as well as drawn by Word.", style="List Number")
+    d.add_paragraph("Drawn by Word only.", style="List Number")
+    d.add_paragraph("Numbering turned off on this paragraph.", style="List Number")
+    d.paragraphs[-1]._p.get_or_add_pPr().get_or_add_numPr().get_or_add_numId().val = 0
+    d.add_paragraph("Not numbered.")
+    d.save(tmp_path / "n.docx")
+    assert convert(tmp_path / "n.docx").text.splitlines() == [
+        "1. The number is typed as well as drawn by Word.",
+        "2. Drawn by Word only.",
+        "Numbering turned off on this paragraph.",
+        "Not numbered.",
+    ]
+
+
+def test_docx_with_broken_numbering_gives_a_clear_error(tmp_path):
+    import zipfile
+
+    d = docx.Document()
+    d.add_paragraph("Drawn by Word.", style="List Number")
+    d.save(tmp_path / "ok.docx")
+    with zipfile.ZipFile(tmp_path / "ok.docx") as src, zipfile.ZipFile(tmp_path / "bad.docx", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "word/numbering.xml":
+                data = data.replace(b'w:ilvl="0"', b'w:ilvl="zero"')
+            dst.writestr(item, data)
+    with pytest.raises(FormatError, match="could not read this DOCX file"):
+        convert(tmp_path / "bad.docx")
 
 
 def test_pdf_without_numbered_paragraphs_is_cited_by_page_and_order(tmp_path):
