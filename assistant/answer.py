@@ -78,17 +78,70 @@ class Answer:
         }
 
 
-LEAD_IN = {
-    "zh": "根据 {symbol}：",
-    "en": "According to {symbol} (quoted from the Chinese text):",
+# Answers quote the documents in their own language; the lead-in says which documents and, when a
+# document's language is not the answer's, that the quotation is in the original.
+LANGUAGE_NAMES = {
+    "zh": ("Chinese", "中文"),
+    "en": ("English", "英文"),
+    "fr": ("French", "法文"),
+    "es": ("Spanish", "西班牙文"),
 }
-LOOKUP_LEAD_IN = {"zh": "{labels} 原文如下：", "en": "The text of {labels} (Chinese original):"}
+LEAD_IN = {"zh": "根据 {sources}：", "en": "According to {sources}:"}
+LOOKUP_LEAD_IN = {"zh": "{labels} 原文如下：", "en": "The text of {labels}{original}:"}
 REFUSAL = {
     "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；"
     "可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
     "en": "The documents do not support an answer to this question. I answer only from {symbol} and the papers "
     "it cites; try rephrasing, or ask for a paragraph directly (e.g. “What does paragraph 12 say?”).",
 }
+REFUSAL_CORPUS = {
+    "zh": "文件中没有足够的依据回答这个问题。本助手只回答语料库中 {n} 份文件（{symbols}）有记载的内容；"
+    "可以换个说法，或指定某份文件提问。",
+    "en": "The documents do not support an answer to this question. I answer only from the {n} documents in the "
+    "corpus ({symbols}); try rephrasing, or ask about one document.",
+}
+MAX_NAMED = 3  # documents named in a lead-in or refusal; the citations name the rest
+
+
+def _original(language: str, lang: str) -> str:
+    """' (quoted from the Chinese text)' when a document's language is not the answer's."""
+    if language == lang:
+        return ""
+    en, zh = LANGUAGE_NAMES.get(language, (language, language))
+    return f"（引自{zh}原文）" if lang == "zh" else f" (quoted from the {en} text)"
+
+
+def _names(items: list[str], lang: str) -> str:
+    if len(items) > MAX_NAMED:
+        rest = len(items) - MAX_NAMED + 1
+        items = items[: MAX_NAMED - 1] + [f"其他 {rest} 份文件" if lang == "zh" else f"{rest} other documents"]
+    if lang == "zh":
+        return "、".join(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def lead_in(docs: list[tuple[str, str]], lang: str) -> str:
+    """'According to GB.334/INS/3/1 (quoted from the Chinese text):' for the quoted documents'
+    (symbol, language) pairs, in the order the answer first quotes them."""
+    docs = list(dict.fromkeys(docs))
+    langs = {language for _, language in docs}
+    if len(langs) == 1:  # one language: say it once
+        sources = _names([s for s, _ in docs], lang) + _original(langs.pop(), lang)
+    else:
+        sources = _names([s + _original(language, lang) for s, language in docs], lang)
+    return LEAD_IN[lang].format(sources=sources)
+
+
+def refusal(symbols: list[str], lang: str) -> str:
+    """The refusal, naming what the assistant answers from: one document, or the corpus's documents."""
+    if len(symbols) == 1:
+        return REFUSAL[lang].format(symbol=symbols[0])
+    text = REFUSAL_CORPUS[lang].format(n=len(symbols), symbols=_names(symbols, lang))
+    if len(symbols) > MAX_NAMED:  # a large corpus: its size says enough
+        text = re.sub(r"\s?[(（][^()（）]*[)）]", "", text, count=1)
+    return text
+
+
 UNKNOWN_REF = {
     "zh": "文件中没有 {refs}（{symbol} 包含 {ranges}）。",
     "en": "There is no {refs} in {symbol} (it has {ranges}).",
@@ -131,10 +184,15 @@ def cite(text: str, label: str) -> str:
     return f"{text} [{label}]"
 
 
-def compose_lookup(units: list[Unit], lang: str) -> str:
+def compose_lookup(units: list[Unit], lang: str, languages: dict[str, str]) -> str:
+    """The named units in full. `languages`: document id → the document's language."""
     labels = "、".join(u.label for u in units) if lang == "zh" else ", ".join(u.label for u in units)
     body = "\n".join(cite(u.plain_text, u.label) for u in units)
-    return f"{LOOKUP_LEAD_IN[lang].format(labels=labels)}\n{body}"
+    shown = {languages.get(u.doc, "zh") for u in units}
+    original = ""
+    if lang == "en" and shown != {"en"}:
+        original = f" ({'/'.join(LANGUAGE_NAMES.get(x, (x,))[0] for x in sorted(shown))} original)"
+    return f"{LOOKUP_LEAD_IN[lang].format(labels=labels, original=original)}\n{body}"
 
 
 def select_sentences(
@@ -162,7 +220,11 @@ def select_sentences(
     return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
 
 
-def compose_extractive(picked: list[tuple[dict, float]], units: dict[str, Unit], lang: str, symbol: str) -> str:
+def compose_extractive(
+    picked: list[tuple[dict, float]], units: dict[str, Unit], lang: str, docs: dict[str, tuple[str, str]]
+) -> str:
+    """The quoted sentences after a lead-in naming their documents (`docs`: id → (symbol, language))."""
     lines = [cite(s["text"], units[s["unit"]].label) for s, _ in picked]
     sep = "" if lang == "zh" else " "
-    return LEAD_IN[lang].format(symbol=symbol) + ("\n" if lang == "en" else "") + sep.join(lines)
+    quoted = [docs[units[s["unit"]].doc] for s, _ in picked]
+    return lead_in(quoted, lang) + ("\n" if lang == "en" else "") + sep.join(lines)

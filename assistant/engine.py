@@ -48,6 +48,7 @@ class Engine:
         self.retriever = Retriever(self.index, self.embedder, settings)
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
+        self.docs = {d.id: (d.symbol or d.id, d.language) for d in docs}  # id → (symbol, language)
         self.llm = llm if llm is not None else make_llm(settings)
         self.backend = backend_name(settings)
         if llm is not None and self.backend == "extractive":
@@ -107,7 +108,7 @@ class Engine:
                 refs=", ".join(found.unknown), symbol=self.symbol_of(scope), ranges=lookup.ranges(scope)
             )
         elif found.pure or (found.symbols and found.units):
-            result.answer = A.compose_lookup(found.units, lang)
+            result.answer = A.compose_lookup(found.units, lang, {d: x[1] for d, x in self.docs.items()})
             result.answered = True
             result.mode = "lookup"
             result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
@@ -165,8 +166,10 @@ class Engine:
             return ()
         return tuple(n for s in quoted for n in unit.footnotes_after(s)) or unit.footnotes
 
-    def _refuse(self, result: A.Answer, lang: str) -> None:
-        result.answer = A.REFUSAL[lang].format(symbol=self.symbol)
+    def _refuse(self, result: A.Answer, lang: str, doc: str | None = None) -> None:
+        """Refuse, naming what the assistant answers from: the document asked about, or the corpus."""
+        symbols = [self.docs[doc][0]] if doc in self.docs else [s for s, _ in self.docs.values()]
+        result.answer = A.refusal(symbols, lang)
         result.answered = False
 
     def _answer_from_retrieval(
@@ -185,7 +188,7 @@ class Engine:
             threshold = s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
-                self._refuse(result, lang)
+                self._refuse(result, lang, doc)
                 return
             top = r.hits[0].dense
             candidates = [
@@ -198,9 +201,9 @@ class Engine:
             qvec, self.index.sentence_vectors(list(units)), units, s.max_answer_sentences, s.answer_window / 2
         )
         if not found.units and A.lacks_answer_type(result.question, [x["text"] for x, _ in picked]):
-            self._refuse(result, lang)
+            self._refuse(result, lang, doc)
             return
-        result.answer = A.compose_extractive(picked, units, lang, self.symbol)
+        result.answer = A.compose_extractive(picked, units, lang, self.docs)
         scores = {h.unit.id: h.dense for h in r.hits}
         by_unit: dict[str, A.Citation] = {}
         for sent, _ in picked:
@@ -217,9 +220,9 @@ class Engine:
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000
         if self.llm is not None and picked:
             quoted = {c.unit.id: c.sentences for c in result.citations}  # footnotes too, when sources are asked for
-            yield from self._write(result, query, [c.unit for c in result.citations], quoted, lang, scores)
+            yield from self._write(result, query, [c.unit for c in result.citations], quoted, lang, scores, doc)
 
-    def _write(self, result: A.Answer, query: str, units, quoted, lang: str, scores: dict) -> Iterator[str]:
+    def _write(self, result: A.Answer, query: str, units, quoted, lang: str, scores: dict, doc=None) -> Iterator[str]:
         """Replace the extractive answer with the model's, keeping only supported sentences; on a
         model failure keep the extractive answer and say why."""
         from .generate import LLMFailed, Written, write_answer
@@ -246,7 +249,7 @@ class Engine:
             "prompt_tokens": out.prompt_tokens,
         }
         if not g.answered:
-            self._refuse(result, lang)
+            self._refuse(result, lang, doc)
             result.citations = []
             return
         by_unit: dict[str, A.Citation] = {}

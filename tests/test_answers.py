@@ -207,3 +207,17 @@ def test_questions_about_what_is_cited_bring_the_footnote(engine, question, symb
 def test_footnotes_are_added_only_when_asked_for(engine):
     a = engine.ask("国际劳工组织的附加值体现在哪里？")
     assert [c.unit.kind for c in a.citations] == ["paragraph"]
+
+
+def test_lead_in_names_the_quoted_documents_and_their_language():
+    from assistant.answer import lead_in, refusal
+
+    plan, review = ("GB.334/INS/3/1", "zh"), ("GB.335/INS/9", "en")
+    assert lead_in([plan, plan], "en") == "According to GB.334/INS/3/1 (quoted from the Chinese text):"
+    assert lead_in([plan], "zh") == "根据 GB.334/INS/3/1："
+    both = "According to GB.334/INS/3/1 (quoted from the Chinese text) and GB.335/INS/9:"
+    assert lead_in([plan, review], "en") == both
+    assert lead_in([review], "zh") == "根据 GB.335/INS/9（引自英文原文）："
+    many = [(f"GB.33{i}/INS/1", "en") for i in range(5)]
+    assert lead_in(many, "en") == "According to GB.330/INS/1, GB.331/INS/1 and 3 other documents:"
+    assert "from the 5 documents in the corpus;" in refusal([s for s, _ in many], "en")

@@ -116,6 +116,13 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     q = "How are decent work country programmes designed?"
     only = engine.ask(q, doc=REVIEW)
     assert only.answered and {c.unit.doc for c in only.citations} == {REVIEW}
+    assert only.answer.startswith("According to GB.335/INS/9:\n")  # an English text is not "quoted from the Chinese"
+    # A refusal names what the assistant answers from (the thresholds are EmbeddingGemma's, so this
+    # e5-small index is made to refuse by a strict one).
+    strict = Engine(s.model_copy(update={"refusal_threshold_en": 0.99}), index=engine.index, embedder=engine.embedder)
+    nothing = "What is the recipe for pork dumplings?"
+    assert "the 2 documents in the corpus (GB.334/INS/3/1 and GB.335/INS/9)" in strict.ask(nothing).answer
+    assert "only from GB.335/INS/9 and" in strict.ask(nothing, doc=REVIEW).answer
     assert {r["id"].split(":")[0] for r in only.retrieved} == {REVIEW}
     plan_only = engine.ask(q, doc=PLAN)
     assert {r["id"].split(":")[0] for r in plan_only.retrieved} == {PLAN}
