@@ -255,15 +255,26 @@ def build_app(settings):
         return show_source(target.id, turns) if target else (gr.skip(),) * 4
 
     def draft_brief(topic, lang_choice):
-        from assistant.brief import NoMaterial, build_briefing, to_markdown
+        """The note: a configured model's draft of the key messages streams into the status line, then
+        the checked note fills the editor (the exports follow)."""
+        from assistant.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
 
+        engine = holder.get()
+        lang = None if lang_choice == "auto" else lang_choice
+        draft = ""
         try:
-            b = build_briefing(holder.get(), topic or "", language=None if lang_choice == "auto" else lang_choice)
+            for event in build_briefing_stream(engine, topic or "", language=lang):
+                if isinstance(event, Briefing):
+                    md = to_markdown(event)
+                    yield md, *brief_files(md), ""
+                else:
+                    draft += event
+                    note = f"✍️ {engine.backend} — draft, its citations are checked when it is done:\n\n{draft}"
+                    yield gr.skip(), gr.skip(), gr.skip(), note
         except NoMaterial as e:
-            return f"⚠️ {e}.", gr.skip(), gr.skip()
+            yield f"⚠️ {e}.", gr.skip(), gr.skip(), ""
         except Exception as e:  # noqa: BLE001 - shown in the editor; the app keeps working
-            return friendly_error(e), gr.skip(), gr.skip()
-        return to_markdown(b), *brief_files(to_markdown(b))
+            yield friendly_error(e), gr.skip(), gr.skip(), ""
 
     def brief_files(markdown):
         from assistant.brief import markdown_to_docx
@@ -341,6 +352,7 @@ def build_app(settings):
                         ["auto", "en", "zh"], value="auto", show_label=False, scale=2, elem_id="brief-lang"
                     )
                     make_brief = gr.Button(i18n("make_brief"), variant="primary", scale=1, elem_id="make-brief")
+                brief_status = gr.Markdown(elem_id="brief-status")
                 editor = gr.Textbox(label=i18n("editor"), lines=24, max_lines=60, elem_id="brief-editor")
                 with gr.Row():
                     brief_md = gr.DownloadButton(i18n("export_md"), elem_id="brief-md")
@@ -370,8 +382,8 @@ def build_app(settings):
         chat.like(rate, [turns], [last_feedback, status])
         save_note.click(comment, [last_feedback, note], status)
         search.change(lambda q: render.document_html(units, q, doc_titles(docs)), search, document)
-        make_brief.click(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
-        topic.submit(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx])
+        make_brief.click(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx, brief_status])
+        topic.submit(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx, brief_status])
         editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
         def save_prefs(r, k, m):

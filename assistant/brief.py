@@ -1,17 +1,23 @@
-"""Briefing notes for UN Resident Coordinators: a structured, cited note on a topic, built extractively.
+"""Briefing notes for UN Resident Coordinators: a structured, cited note on a topic.
 
 Title, purpose, key messages (3–7 bullets, each citing its paragraph), what the ILO will deliver in
 2019 on the topic, the Governing Body papers to read next (from the footnotes of the cited units), and
-an annex quoting every cited unit in full. Markdown is the editable form; `to_docx` renders it with
-real headings and footnote-style numbered citations.
+an annex quoting every cited unit in full. The key messages are quoted sentences, or, when a language
+model is configured, written by it and checked like written answers (grounding.py): a message keeps
+only the units that support it, and an unsupported one is dropped (an exported note must not carry
+it). Markdown is the editable form; `markdown_to_docx` renders it with real headings and
+footnote-style numbered citations.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer import language_of
+from .answer import LANGUAGE_NAMES, language_of
 from .engine import validate
 
 MIN_MESSAGES, MAX_MESSAGES = 3, 7
@@ -22,19 +28,44 @@ class NoMaterial(ValueError):
 
 
 @dataclass
+class KeyMessage:
+    text: str
+    units: list  # the units that support it, best first
+    written: bool = False  # written by the language model (and checked), else quoted from its unit
+
+
+@dataclass
 class Briefing:
     topic: str
     language: str
-    messages: list[tuple[str, object]] = field(default_factory=list)  # (sentence, unit)
+    messages: list[KeyMessage] = field(default_factory=list)
     deliverables: list[object] = field(default_factory=list)
     papers: list[tuple[str, list[object], bool]] = field(default_factory=list)  # (symbol, footnotes, in corpus)
     symbol: str = ""
+    documents: dict[str, object] = field(default_factory=dict)  # id → DocumentInfo, for the corpus's documents
+    backend: str = "extractive"  # what wrote the key messages
+    fallback: str = ""  # why a configured model's messages were not used
+    dropped: list[str] = field(default_factory=list)  # the model's sentences no source supports
+    raw: str = ""  # the model's text before the check
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def cited(self) -> list:
-        units = {u.id: u for _, u in self.messages}
+        units = {u.id: u for m in self.messages for u in m.units}
         units.update({u.id: u for u in self.deliverables})
-        return sorted(units.values(), key=lambda u: u.order)
+        return sorted(units.values(), key=lambda u: (list(self.documents).index(u.doc), u.order))
+
+    @property
+    def sources(self) -> list:
+        """The documents the note cites, in corpus order."""
+        ids = {u.doc for u in self.cited}
+        return [d for i, d in self.documents.items() if i in ids]
+
+    def ref(self, unit) -> str:
+        """A unit's citation label, naming its document when the note cites several."""
+        if len(self.sources) > 1:
+            return f"{self.documents[unit.doc].symbol} {unit.label}"
+        return unit.label
 
 
 HEADINGS = {
@@ -46,9 +77,13 @@ HEADINGS = {
         "papers": "Governing Body papers to read next",
         "annex": "Annex: cited texts",
         "none": "No 2019 deliverable addresses this topic directly.",
-        "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {symbol}, the plan of "
-        "action (2019) for the ILO Development Cooperation Strategy 2020–25. Quotations are from "
-        "the Chinese text; every point cites its paragraph.",
+        "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {sources}. "
+        "Every point cites its paragraph.",
+        "original": " Quotations are from the {language} text.",
+        "written": "Key messages written by {backend} and checked against the cited paragraphs",
+        "removed": "; {n} unsupported sentence(s) removed",
+        "topped_up": "; {n} quoted to complete the note",
+        "fallback": "⚠ The key messages are quoted: {reason}",
         "in_corpus": "in the corpus",
         "not_in_corpus": "not in the corpus",
         "cited_in": "cited in",
@@ -61,8 +96,12 @@ HEADINGS = {
         "papers": "延伸阅读的理事会文件",
         "annex": "附件：引用原文",
         "none": "没有直接涉及该主题的 2019 年可交付成果。",
-        "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {symbol}（国际劳工组织 2020-25 年发展合作战略"
-        "2019 年行动计划）。每一要点均注明所引段落。",
+        "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {sources}。每一要点均注明所引段落。",
+        "original": "引文为{language}原文。",
+        "written": "要点由 {backend} 撰写，并已逐句核对所引段落",
+        "removed": "；删除了 {n} 个无依据的句子",
+        "topped_up": "；另引用原文 {n} 条以补足要点",
+        "fallback": "⚠ 要点改为引用原文：{reason}",
         "in_corpus": "已收入语料库",
         "not_in_corpus": "未收入语料库",
         "cited_in": "引用于",
@@ -72,13 +111,25 @@ HEADINGS = {
 
 def build_briefing(engine, topic: str, language: str | None = None, max_messages: int = 5) -> Briefing:
     """Gather the units relevant to the topic and arrange them as a briefing note."""
+    for event in build_briefing_stream(engine, topic, language, max_messages):
+        if isinstance(event, Briefing):
+            return event
+    raise AssertionError("build_briefing_stream ended without a briefing")
+
+
+def build_briefing_stream(
+    engine, topic: str, language: str | None = None, max_messages: int = 5
+) -> Iterator[str | Briefing]:
+    """The model's draft of the key messages as it writes them (str, when one is configured), then
+    the checked Briefing, always last."""
     topic = validate(topic, engine.settings.max_question_chars)
     lang = language or language_of(topic)
     s = engine.settings
+    high = max(MIN_MESSAGES, min(max_messages, MAX_MESSAGES))
     # A bare topic is phrased as a question: the refusal thresholds were calibrated on questions.
     asked = language_of(topic)
     query = f"关于{topic}，文件说了什么？" if asked == "zh" else f"What does the paper say about {topic}?"
-    r = engine.retriever.retrieve(query, k=max(15, max_messages * 3))
+    r = engine.retriever.retrieve(query, k=max(15, high * 3))
     threshold = s.refusal_threshold_zh if asked == "zh" else s.refusal_threshold_en
     if r.top_dense < threshold:
         raise NoMaterial(f"{engine.symbol} has nothing close enough to “{topic}” to brief on")
@@ -86,7 +137,7 @@ def build_briefing(engine, topic: str, language: str | None = None, max_messages
     prose = [h.unit for h in relevant if h.unit.kind in ("paragraph", "decision", "purpose")]
     if len(prose) < MIN_MESSAGES:  # a narrow topic: take the best prose units even if further away
         prose += [h.unit for h in r.hits if h.unit.kind in ("paragraph", "purpose") and h.unit not in prose]
-    prose = prose[: max(MIN_MESSAGES, min(max_messages, MAX_MESSAGES)) + 2]
+    prose = prose[: high + 2]
     sentences = engine.index.sentence_vectors([u.id for u in prose])
     best: dict[str, tuple[float, str]] = {}
     for sent, vec in sentences:
@@ -97,58 +148,140 @@ def build_briefing(engine, topic: str, language: str | None = None, max_messages
     ranked = sorted((u for u in prose if u.id in best), key=lambda u: -best[u.id][0])
     top = best[ranked[0].id][0] if ranked else 0.0
     kept = [u for i, u in enumerate(ranked) if i < MIN_MESSAGES or best[u.id][0] >= top - s.answer_window]
-    messages = [(best[u.id][1], u) for u in sorted(kept, key=lambda u: u.order)]
-    deliverables = sorted((h.unit for h in relevant if h.unit.kind == "deliverable"), key=lambda u: u.order)
-
-    corpus_symbols = {d.symbol for d in engine.index.documents}
-    papers: dict[str, list] = {}
-    for _, unit in messages:
-        for n in unit.footnotes:
-            note = engine.index.by_id.get(f"{unit.doc}:fn{n}")
-            for symbol in note.symbols if note else ():
-                papers.setdefault(symbol, []).append(note)
-    return Briefing(
+    b = Briefing(
         topic=topic,
         language=lang,
-        messages=messages,
-        deliverables=deliverables,
+        messages=[KeyMessage(best[u.id][1], [u]) for u in sorted(kept, key=lambda u: u.order)],
+        deliverables=sorted((h.unit for h in relevant if h.unit.kind == "deliverable"), key=lambda u: u.order),
         symbol=engine.symbol,
-        papers=[(sym, list({n.id: n for n in notes}.values()), sym in corpus_symbols) for sym, notes in papers.items()],
+        documents={d.id: d for d in engine.index.documents},
     )
+    if engine.llm is not None:
+        if engine.judge.embedder is engine.embedder:  # the index's sentence vectors are the judge's
+            engine.judge.seed({x["text"]: v for x, v in sentences})
+        yield from _write_messages(engine, b, ranked, {u.id: [best[u.id][1]] for u in ranked}, high)
+    b.papers = _papers(engine, b)
+    yield b
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+", re.M)
+
+
+def _write_messages(engine, b: Briefing, units: list, quoted: dict[str, list[str]], high: int) -> Iterator[str]:
+    """Replace the quoted key messages with the model's, keeping only supported sentences (topped up
+    with quoted ones to MIN_MESSAGES); on a model failure keep the quoted ones and say why."""
+    from . import prompt as P
+    from .generate import LLMFailed, fit_prompt, stream
+    from .grounding import ground
+
+    s = engine.settings
+    messages = fit_prompt(
+        engine.llm,
+        lambda sources: P.brief_messages(b.topic, sources, b.language, MIN_MESSAGES, high),
+        units,
+        quoted,
+        s.llm_brief_source_chars,
+        s.llm_brief_max_tokens,
+    )
+    t0 = time.perf_counter()
+    try:
+        deltas = stream(engine.llm, messages, s.llm_ttft_budget_s, s.llm_timeout_s, max_tokens=s.llm_brief_max_tokens)
+        for delta in deltas:
+            if not b.raw:
+                b.timings_ms["ttft_ms"] = (time.perf_counter() - t0) * 1000
+            b.raw += delta
+            yield delta
+    except LLMFailed as e:
+        b.fallback = str(e)
+        return
+    b.timings_ms["generate_ms"] = (time.perf_counter() - t0) * 1000
+    t1 = time.perf_counter()
+    # Bullets, emphasis and framing lines ("Key messages:") are layout, not claims.
+    plain = _BULLET.sub("", re.sub(r"\*\*|__", "", b.raw))
+    example = P.BRIEF_EXAMPLE[b.language]
+    text = "\n".join(line for line in plain.splitlines() if not re.search(r"[:：]\s*$", line) and example not in line)
+    g = ground(text, units, engine.judge, b.language)
+    b.timings_ms["check_ms"] = (time.perf_counter() - t1) * 1000
+    b.dropped = g.dropped
+    written = [KeyMessage(st.text, st.units, written=True) for st in g.statements][:high]
+    if not written:
+        b.fallback = (
+            "the language model said the sources do not cover the topic"
+            if g.declined
+            else "no sentence the language model wrote is supported by the sources"
+        )
+        return
+    cited = {u.id for m in written for u in m.units}
+    extra = [m for m in b.messages if m.units[0].id not in cited][: max(0, MIN_MESSAGES - len(written))]
+    b.messages, b.backend = written + extra, engine.backend
+
+
+def _papers(engine, b: Briefing) -> list[tuple[str, list, bool]]:
+    """The papers the key messages' footnotes cite, each with those footnotes and whether it is in the corpus."""
+    corpus_symbols = {d.symbol for d in engine.index.documents}
+    papers: dict[str, list] = {}
+    for m in b.messages:
+        for unit in m.units:
+            for n in unit.footnotes:
+                note = engine.index.by_id.get(f"{unit.doc}:fn{n}")
+                for symbol in note.symbols if note else ():
+                    papers.setdefault(symbol, []).append(note)
+    return [(sym, list({n.id: n for n in notes}.values()), sym in corpus_symbols) for sym, notes in papers.items()]
+
+
+def _sources_text(b: Briefing) -> str:
+    """'GB.334/INS/3/1 (its title)' for each cited document, in the note's language where the manifest has it."""
+    parts = []
+    for d in b.sources:
+        title = (d.title_en if b.language == "en" and d.title_en else d.title) or ""
+        parts.append(f"{d.symbol}（{title}）" if b.language == "zh" else f"{d.symbol} ({title})")
+    return ("、" if b.language == "zh" else "; ").join(parts) or b.symbol
+
+
+def _provenance(b: Briefing) -> str:
+    h = HEADINGS[b.language]
+    if b.fallback:
+        return h["fallback"].format(reason=b.fallback) + ("。" if b.language == "zh" else ".")
+    if b.backend == "extractive":
+        return ""
+    line = h["written"].format(backend=b.backend)
+    if b.dropped:
+        line += h["removed"].format(n=len(b.dropped))
+    if quoted := sum(not m.written for m in b.messages):
+        line += h["topped_up"].format(n=quoted)
+    return line + ("。" if b.language == "zh" else ".")
 
 
 def to_markdown(b: Briefing) -> str:
     h = HEADINGS[b.language]
-    out = [
-        f"# {h['title'].format(topic=b.topic)}",
-        "",
-        f"## {h['purpose']}",
-        "",
-        h["purpose_text"].format(topic=b.topic, symbol=b.symbol),
-        "",
-        f"## {h['messages']}",
-        "",
-    ]
-    out += [f"- {text} [{unit.label}]" for text, unit in b.messages]
+    purpose = h["purpose_text"].format(topic=b.topic, sources=_sources_text(b))
+    foreign = [d.language for d in b.sources if d.language != b.language]
+    if foreign:
+        names = {LANGUAGE_NAMES.get(x, (x, x))[b.language == "zh"] for x in foreign}
+        purpose += h["original"].format(language="/".join(sorted(names)))
+    out = [f"# {h['title'].format(topic=b.topic)}", "", f"## {h['purpose']}", "", purpose, ""]
+    if provenance := _provenance(b):
+        out += [f"*{provenance}*", ""]
+    out += [f"## {h['messages']}", ""]
+    out += [f"- {m.text} " + " ".join(f"[{b.ref(u)}]" for u in m.units) for m in b.messages]
     out += ["", f"## {h['deliver']}", ""]
-    out += [f"- {u.plain_text} [{u.label}]" for u in b.deliverables] or [h["none"]]
+    out += [f"- {u.plain_text} [{b.ref(u)}]" for u in b.deliverables] or [h["none"]]
     out += ["", f"## {h['papers']}", ""]
     for symbol, notes, present in b.papers:
-        where = ", ".join(f"[{n.label}]" for n in notes)
+        where = ", ".join(f"[{b.ref(n)}]" for n in notes)
         status = h["in_corpus"] if present else h["not_in_corpus"]
         out.append(f"- {symbol} ({status}; {h['cited_in']} {where})")
     out += ["", f"## {h['annex']}", ""]
     for u in b.cited:
-        out += [f"### {u.label} — {' › '.join(u.section)}", "", f"> {u.plain_text}", ""]
+        out += [f"### {b.ref(u)} — {' › '.join(u.section)}", "", f"> {u.plain_text}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def markdown_to_docx(markdown: str, path: Path, source: str = "GB.334/INS/3/1") -> Path:
     """Render a briefing's Markdown (possibly edited by hand) as DOCX: headings as Word headings, bullets
-    as list items, quotes in the Quote style, and each [label] citation as a superscript note number
-    with the labels listed under "Notes" at the end."""
-    import re
-
+    as list items, quotes in the Quote style, *a line* in italics, and each [label] citation as a
+    superscript note number with the labels listed under "Notes" at the end (a label that names its
+    document, "GB.335/INS/9 ¶3", is listed as it is; a bare one is `source`'s)."""
     import docx
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -177,12 +310,17 @@ def markdown_to_docx(markdown: str, path: Path, source: str = "GB.334/INS/3/1") 
             add_text(d.add_paragraph(style="List Bullet"), line[2:])
         elif line.startswith("> "):
             add_text(d.add_paragraph(style="Quote"), line[2:])
+        elif re.fullmatch(r"\*[^*].*[^*]\*", line.strip()):
+            par = d.add_paragraph()
+            add_text(par, line.strip()[1:-1])
+            for run in par.runs:
+                run.italic = True
         else:
             add_text(d.add_paragraph(), line)
     if notes:
-        d.add_heading("Notes", level=2)
+        d.add_heading("注释" if markdown.startswith("# 简报") else "Notes", level=2)
         for label, n in notes.items():
-            d.add_paragraph(f"{n}. {source}, {label}")
+            d.add_paragraph(f"{n}. {label}" if "/" in label else f"{n}. {source}, {label}")
     path.parent.mkdir(parents=True, exist_ok=True)
     d.save(str(path))
     return path

@@ -242,18 +242,18 @@ def cmd_chat(args) -> int:
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": a.answer}]
 
 
-def _stream_to_terminal(events):
+def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
     """Print a written answer's words as they come (a draft), then return the checked answer."""
     drafted = False
     for event in events:
         if isinstance(event, str):
             if not drafted:
-                print("(draft) ", end="")
+                print("(draft) ", end="", file=out)
                 drafted = True
-            print(event, end="", flush=True)
+            print(event, end="", flush=True, file=out)
         else:
             if drafted:
-                print("\n\n(checked answer)")
+                print(f"\n\n{checked}", file=out)
             return event
     raise RuntimeError("no answer")
 
@@ -381,7 +381,9 @@ def cmd_brief(args) -> int:
 
     validate(args.topic, s.max_question_chars)  # before loading any model
     try:
-        b = B.build_briefing(_engine(s), args.topic, language=args.lang, max_messages=args.messages)
+        stream = B.build_briefing_stream(_engine(s), args.topic, language=args.lang, max_messages=args.messages)
+        # The model's draft goes to stderr: stdout is the checked note (`brief TOPIC > note.md`).
+        b = _stream_to_terminal(stream, out=sys.stderr, checked="(draft checked; the note follows on stdout)")
     except B.NoMaterial as e:
         return _fail(str(e))
     md = B.to_markdown(b)

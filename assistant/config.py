@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # Source text given to the model, in characters. Prompt reading is what a 2-core machine waits
     # on (about 20 tokens/s for a 1.5B model): eval/bench_llm.py measures this budget against latency.
     llm_source_chars: int = Field(700, ge=100, le=20000)
+    # Briefing notes: sources for their key messages (several units, so a larger budget) and their length.
+    llm_brief_source_chars: int = Field(1400, ge=100, le=40000)
+    llm_brief_max_tokens: int = Field(400, ge=32, le=4096)
     # Past the budget for the first token the answer falls back to the extractive one (it says so).
     llm_ttft_budget_s: float = 60.0
     llm_timeout_s: float = 180.0

@@ -28,15 +28,15 @@ def _chat_messages(messages: list[dict]):
     return [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
 
 
-def stream(llm, messages: list[dict], ttft_budget_s: float, timeout_s: float) -> Iterator[str]:
-    """The model's text deltas. The model runs in a worker thread so that a slow first token or a
-    stalled stream becomes an `LLMFailed` here instead of a hung request."""
+def stream(llm, messages: list[dict], ttft_budget_s: float, timeout_s: float, **kwargs) -> Iterator[str]:
+    """The model's text deltas (`kwargs`, e.g. max_tokens, go to the model). The model runs in a worker
+    thread so that a slow first token or a stalled stream becomes an `LLMFailed` here, not a hung request."""
     q: queue.Queue = queue.Queue()
     stop = threading.Event()
 
     def work():
         try:
-            for r in llm.stream_chat(_chat_messages(messages)):
+            for r in llm.stream_chat(_chat_messages(messages), **kwargs):
                 if stop.is_set():
                     break
                 q.put(("delta", r.delta or ""))
@@ -81,12 +81,34 @@ def count_tokens(llm, messages: list[dict]) -> int | None:
     return counter("\n".join(m["content"] for m in messages)) if counter else None
 
 
+TEMPLATE_TOKENS = 64  # the chat template's own tokens, which count_tokens does not see
+
+
+def fit_prompt(llm, make_messages, units: list[Unit], quoted: dict[str, list[str]], budget: int, reserve: int):
+    """The messages `make_messages(sources)` builds from the sources cut to `budget` characters, cut
+    further while the prompt would leave fewer than `reserve` tokens of the model's context for its
+    answer (a tokenizer that is poor at Chinese makes 1,400 characters 2,000 tokens)."""
+    window = getattr(getattr(llm, "metadata", None), "context_window", None)
+    while True:
+        messages = make_messages(P.trim_sources(units, quoted, budget))
+        used = count_tokens(llm, messages)
+        if used is None or not window or used + reserve + TEMPLATE_TOKENS <= window or budget <= 100:
+            return messages
+        budget = max(100, int(budget * (window - reserve - TEMPLATE_TOKENS) / used * 0.95))
+
+
 def write_answer(
     llm, judge, question: str, units: list[Unit], quoted: dict[str, list[str]], lang: str, settings, out: Written
 ) -> Iterator[str]:
     """Stream the model's answer (deltas), then fill `out` with the raw text and its grounded form."""
-    sources = P.trim_sources(units, quoted, settings.llm_source_chars)
-    messages = P.answer_messages(question, sources, lang)
+    messages = fit_prompt(
+        llm,
+        lambda sources: P.answer_messages(question, sources, lang),
+        units,
+        quoted,
+        settings.llm_source_chars,
+        settings.llm_max_tokens,
+    )
     out.prompt_chars = sum(len(m["content"]) for m in messages)
     out.prompt_tokens = count_tokens(llm, messages)
     t0 = time.perf_counter()

@@ -7,8 +7,19 @@ import subprocess
 
 import pytest
 
-from assistant.brief import MAX_MESSAGES, MIN_MESSAGES, NoMaterial, build_briefing, markdown_to_docx, to_markdown
-from assistant.config import ROOT
+from assistant.brief import (
+    MAX_MESSAGES,
+    MIN_MESSAGES,
+    Briefing,
+    NoMaterial,
+    build_briefing,
+    build_briefing_stream,
+    markdown_to_docx,
+    to_markdown,
+)
+from assistant.config import ROOT, load_settings
+from assistant.engine import Engine
+from assistant.prompt import BRIEF_EXAMPLE, neutralise
 
 OUT = ROOT / "test-output" / "brief"
 
@@ -21,8 +32,8 @@ def south_south(engine):
 def test_note_structure_and_citations(south_south):
     b = south_south
     assert MIN_MESSAGES <= len(b.messages) <= MAX_MESSAGES
-    for sentence, unit in b.messages:  # each key message quotes the unit it cites
-        assert sentence in unit.plain_text
+    for m in b.messages:  # each key message quotes the unit it cites
+        assert not m.written and len(m.units) == 1 and m.text in m.units[0].plain_text
     assert "D2.5" in [u.label for u in b.deliverables]
     md = to_markdown(b)
     for heading in (
@@ -44,7 +55,7 @@ def test_chinese_note(engine):
     b = build_briefing(engine, "透明度")
     md = to_markdown(b)
     assert md.startswith("# 简报：透明度") and "## 要点" in md
-    assert "¶24" in [u.label for _, u in b.messages]
+    assert "¶24" in [m.units[0].label for m in b.messages]
 
 
 def test_unsupported_topic_is_refused(engine):
@@ -89,3 +100,128 @@ def test_docx_renders_in_libreoffice(south_south, tmp_path):
     assert len(pages) >= 2
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Key messages" in text and "南南合作" in text  # the Chinese text rendered, not boxes
+
+
+# Written key messages. SmolLM2-135M (the smallest real model) writes poor messages; the tests assert
+# what holds whatever a model writes: every message left in the note is supported by the units it cites.
+
+
+def _with_llm(engine, llm, **overrides) -> Engine:
+    settings = load_settings(index_dir=engine.settings.index_dir, **overrides)
+    return Engine(settings, index=engine.index, embedder=engine.embedder, llm=llm)
+
+
+def assert_messages_supported(b: Briefing, engine: Engine) -> None:
+    assert MIN_MESSAGES <= len(b.messages) <= MAX_MESSAGES
+    for m in b.messages:
+        assert m.units
+        for u in m.units:
+            assert engine.judge.supports(m.text, neutralise(u.plain_text)), (m.text, u.label)
+    md = to_markdown(b)
+    for m in b.messages:
+        assert f"- {m.text} [{m.units[0].label}]" in md
+
+
+def test_written_note_streams_a_draft_then_keeps_only_supported_messages(engine):
+    from assistant.llm import make_llm
+
+    smol_llm = make_llm(load_settings(answer_mode="local", llm_model="smollm2-135m"))
+    smol = _with_llm(engine, smol_llm, answer_mode="local", llm_model="smollm2-135m")
+    events = list(build_briefing_stream(smol, "South-South cooperation"))
+    deltas, b = events[:-1], events[-1]
+    assert isinstance(b, Briefing) and deltas and all(isinstance(d, str) for d in deltas)
+    assert b.raw == "".join(deltas) and b.timings_ms["ttft_ms"] <= b.timings_ms["generate_ms"]
+    assert_messages_supported(b, smol)
+    md = to_markdown(b)
+    if any(m.written for m in b.messages):
+        assert b.backend == "local:smollm2-135m" and "*Key messages written by local:smollm2-135m" in md
+    else:  # nothing SmolLM2 wrote was supported: the quoted messages, and the note says why
+        assert b.fallback and "⚠ The key messages are quoted" in md
+    assert "D2.5" in [u.label for u in b.deliverables]
+
+
+class _ScriptedLLM:
+    """Test double: a model that writes a fixed text, so that the check's handling of each kind of
+    line (supported with a wrong label, invented, the prompt's example echoed, markup) is exact; a
+    real model cannot be made to write those on demand."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.messages = None
+
+    def stream_chat(self, messages, **kwargs):
+        from llama_index.core.llms import ChatMessage, ChatResponse
+
+        self.messages, self.kwargs = messages, kwargs
+        for piece in self.text.split(" "):
+            yield ChatResponse(message=ChatMessage(role="assistant", content=""), delta=piece + " ")
+
+
+def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine):
+    p7 = engine.index.by_id["GB.334-INS-3-1:p7"].plain_text
+    sstc = next(s for s in p7.split("。") if "南南合作" in s) + "。"
+    script = (
+        "Key messages:\n"
+        f"- **{sstc}** [¶3]\n"  # supported by ¶7, cited wrongly
+        f"- {BRIEF_EXAMPLE['en']} [¶12]\n"  # the prompt's example, echoed
+        "- The ILO was founded on the Moon in 1066 by South-South partners. [¶7]\n"
+    )
+    model = _ScriptedLLM(script)
+    b = build_briefing(_with_llm(engine, model), "South-South cooperation", language="en")
+    system, user = (m.content for m in model.messages)
+    assert "in English" in system and "South-South cooperation" in user and "<source label=" in user
+    assert model.kwargs["max_tokens"] == engine.settings.llm_brief_max_tokens
+    assert b.messages[0].written and b.messages[0].text == sstc
+    assert [u.label for u in b.messages[0].units] == ["¶7"]  # re-attributed to the unit that says it
+    assert b.dropped == ["The ILO was founded on the Moon in 1066 by South-South partners."]
+    assert not any(BRIEF_EXAMPLE["en"] in m.text for m in b.messages)
+    assert [m.written for m in b.messages] == [True, False, False]  # topped up with quoted messages
+    assert_messages_supported(b, engine)
+    md = to_markdown(b)
+    assert "Moon" not in md and "**" not in md
+    assert "*Key messages written by custom and checked against the cited paragraphs; 1 unsupported " in md
+    assert "2 quoted to complete the note.*" in md
+
+
+def test_unreachable_model_gives_the_quoted_note_and_says_why(engine):
+    from conftest import free_port
+
+    from assistant.llm import make_llm
+
+    overrides = dict(answer_mode="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_ttft_budget_s=20)
+    remote = _with_llm(engine, make_llm(load_settings(**overrides)), **overrides)
+    b = build_briefing(remote, "透明度")
+    assert b.backend == "extractive" and "language model failed" in b.fallback
+    assert all(not m.written for m in b.messages) and "¶24" in [m.units[0].label for m in b.messages]
+    assert "⚠ 要点改为引用原文：the language model failed" in to_markdown(b)
+
+
+def test_note_citing_several_documents_names_each_citation_s_document(engine, tmp_path):
+
+    import docx
+
+    from assistant.brief import KeyMessage
+    from assistant.corpus import DocumentInfo
+    from assistant.units import Unit
+
+    plan = engine.index.documents[0]
+    review = DocumentInfo("GB.335-INS-9", "GB.335/INS/9", "Country programmes", language="en", source="")
+    p22 = engine.index.by_id["GB.334-INS-3-1:p22"]
+    other = Unit(id="GB.335-INS-9:pg1.1", doc=review.id, kind="paragraph", label="p. 1 ¶1", text="DWCPs work.", order=0)
+    b = Briefing(
+        topic="partnerships",
+        language="en",
+        messages=[KeyMessage("The ILO shares good practice.", [p22], written=True), KeyMessage("DWCPs work.", [other])],
+        documents={plan.id: plan, review.id: review},
+        backend="custom",
+    )
+    md = to_markdown(b)
+    assert "[GB.334/INS/3/1 ¶22]" in md and "[GB.335/INS/9 p. 1 ¶1]" in md
+    assert "drawn from GB.334/INS/3/1 (Follow-up to the resolution" in md
+    assert "; GB.335/INS/9 (Country programmes)." in md
+    assert "Quotations are from the Chinese text." in md
+    assert "### GB.335/INS/9 p. 1 ¶1 — " in md
+    d = docx.Document(str(markdown_to_docx(md, tmp_path / "two.docx")))
+    notes = [p.text for p in d.paragraphs if p.text[:3] in ("1. ", "2. ")]
+    assert notes == ["1. GB.334/INS/3/1 ¶22", "2. GB.335/INS/9 p. 1 ¶1"]  # not "GB.334/INS/3/1, GB.335/INS/9 …"
+    assert [p.runs[0].italic for p in d.paragraphs if p.text.startswith("Key messages written by")] == [True]
