@@ -177,8 +177,15 @@ def build_app(settings):
     from assistant.corpus import load_corpus
     from assistant.export import conversation_markdown, write_docx
     from assistant.feedback import FeedbackStore
+    from assistant.llm import backend_name
 
     holder = EngineHolder(settings)
+    backend = backend_name(settings)
+    # Answer modes a reader can pick: written (when a model is configured) or quoted.
+    modes = [("quoted (extractive)", "extractive")]
+    if backend != "extractive":
+        modes.insert(0, (f"written by {backend}, citations checked", "written"))
+    default_mode = modes[0][1]
     docs, units = load_corpus(settings.corpus_dir)  # the document view needs no model
     units = corpus_links(docs, units)
     names = {d.id: d.symbol or d.id for d in docs} if len(docs) > 1 else None  # name documents when several
@@ -202,6 +209,7 @@ def build_app(settings):
                 retrieval=prefs.get("retrieval", "hybrid"),
                 top_k=int(prefs.get("top_k", settings.top_k)),
                 doc=doc or None,
+                write=prefs.get("mode", default_mode) == "written",
             )
             draft = ""
             for event in events:
@@ -254,7 +262,7 @@ def build_app(settings):
         target = prev if direction < 0 else nxt
         return show_source(target.id, turns) if target else (gr.skip(),) * 4
 
-    def draft_brief(topic, lang_choice):
+    def draft_brief(topic, lang_choice, prefs):
         """The note: a configured model's draft of the key messages streams into the status line, then
         the checked note fills the editor (the exports follow)."""
         from assistant.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
@@ -263,7 +271,8 @@ def build_app(settings):
         lang = None if lang_choice == "auto" else lang_choice
         draft = ""
         try:
-            for event in build_briefing_stream(engine, topic or "", language=lang):
+            write = (prefs or {}).get("mode", default_mode) == "written"
+            for event in build_briefing_stream(engine, topic or "", language=lang, write=write):
                 if isinstance(event, Briefing):
                     md = to_markdown(event)
                     yield md, *brief_files(md), ""
@@ -301,7 +310,7 @@ def build_app(settings):
 
     with gr.Blocks(title="ILO document assistant") as demo:
         prefs = gr.BrowserState(
-            {"retrieval": "hybrid", "top_k": settings.top_k, "mode": "extractive"}, storage_key="ilo-assistant-settings"
+            {"retrieval": "hybrid", "top_k": settings.top_k, "mode": default_mode}, storage_key="ilo-assistant-settings"
         )
         turns = gr.State([])
         current = gr.State(None)
@@ -358,7 +367,7 @@ def build_app(settings):
                     brief_md = gr.DownloadButton(i18n("export_md"), elem_id="brief-md")
                     brief_docx = gr.DownloadButton(i18n("export_docx"), elem_id="brief-docx")
             with gr.Tab(i18n("settings"), id="settings-tab"):
-                mode = gr.Radio(["extractive"], value="extractive", label=i18n("mode"), elem_id="mode")
+                mode = gr.Radio(modes, value=default_mode, label=i18n("mode"), elem_id="mode")
                 retrieval = gr.Radio(
                     ["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval"
                 )
@@ -382,8 +391,9 @@ def build_app(settings):
         chat.like(rate, [turns], [last_feedback, status])
         save_note.click(comment, [last_feedback, note], status)
         search.change(lambda q: render.document_html(units, q, doc_titles(docs)), search, document)
-        make_brief.click(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx, brief_status])
-        topic.submit(draft_brief, [topic, brief_lang], [editor, brief_md, brief_docx, brief_status])
+        brief_out = [editor, brief_md, brief_docx, brief_status]
+        make_brief.click(draft_brief, [topic, brief_lang, prefs], brief_out)
+        topic.submit(draft_brief, [topic, brief_lang, prefs], brief_out)
         editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
         def save_prefs(r, k, m):
@@ -392,7 +402,11 @@ def build_app(settings):
         for c in (retrieval, top_k, mode):
             c.change(save_prefs, [retrieval, top_k, mode], prefs)
         demo.load(
-            lambda p: (p.get("retrieval", "hybrid"), p.get("top_k", settings.top_k), p.get("mode", "extractive")),
+            lambda p: (
+                p.get("retrieval", "hybrid"),
+                p.get("top_k", settings.top_k),
+                p["mode"] if p.get("mode") in {v for _, v in modes} else default_mode,  # the model may be gone
+            ),
             prefs,
             [retrieval, top_k, mode],
         )

@@ -109,19 +109,21 @@ HEADINGS = {
 }
 
 
-def build_briefing(engine, topic: str, language: str | None = None, max_messages: int = 5) -> Briefing:
+def build_briefing(
+    engine, topic: str, language: str | None = None, max_messages: int = 5, write: bool = True
+) -> Briefing:
     """Gather the units relevant to the topic and arrange them as a briefing note."""
-    for event in build_briefing_stream(engine, topic, language, max_messages):
+    for event in build_briefing_stream(engine, topic, language, max_messages, write):
         if isinstance(event, Briefing):
             return event
     raise AssertionError("build_briefing_stream ended without a briefing")
 
 
 def build_briefing_stream(
-    engine, topic: str, language: str | None = None, max_messages: int = 5
+    engine, topic: str, language: str | None = None, max_messages: int = 5, write: bool = True
 ) -> Iterator[str | Briefing]:
-    """The model's draft of the key messages as it writes them (str, when one is configured), then
-    the checked Briefing, always last."""
+    """The model's draft of the key messages as it writes them (str, when one is configured and
+    `write`), then the checked Briefing, always last."""
     topic = validate(topic, engine.settings.max_question_chars)
     lang = language or language_of(topic)
     s = engine.settings
@@ -156,7 +158,7 @@ def build_briefing_stream(
         symbol=engine.symbol,
         documents={d.id: d for d in engine.index.documents},
     )
-    if engine.llm is not None:
+    if engine.llm is not None and write:
         if engine.judge.embedder is engine.embedder:  # the index's sentence vectors are the judge's
             engine.judge.seed({x["text"]: v for x, v in sentences})
         yield from _write_messages(engine, b, ranked, {u.id: [best[u.id][1]] for u in ranked}, high)

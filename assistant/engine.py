@@ -72,10 +72,11 @@ class Engine:
         qid: object = None,
         top_k: int | None = None,
         doc: str | None = None,
+        write: bool = True,
     ) -> A.Answer:
         """The checked answer about one document (`doc`, an id) or, by default, the whole corpus
         (a written answer's words are not streamed here: see `ask_stream`)."""
-        for event in self.ask_stream(question, history, retrieval, qid, top_k, doc):
+        for event in self.ask_stream(question, history, retrieval, qid, top_k, doc, write):
             if isinstance(event, A.Answer):
                 return event
         raise AssertionError("ask_stream ended without an answer")
@@ -88,10 +89,12 @@ class Engine:
         qid: object = None,
         top_k: int | None = None,
         doc: str | None = None,
+        write: bool = True,
     ) -> Iterator[str | A.Answer]:
         """The model's words as it writes them (str), then the checked Answer, always last.
 
         The streamed text is a draft: the final answer keeps only the sentences its sources support.
+        `write=False` quotes even when a model is configured (a reader's choice in the chat window).
         """
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
@@ -116,7 +119,7 @@ class Engine:
         elif not found.units and (agg := aggregate.answer(standalone, scope, lang)):
             self._answer_from_structure(result, agg, lang)
         else:
-            yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k, doc=doc)
+            yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k, doc, write)
         result.timings_ms["total_ms"] = (time.perf_counter() - t0) * 1000
         yield result
 
@@ -173,7 +176,15 @@ class Engine:
         result.answered = False
 
     def _answer_from_retrieval(
-        self, result: A.Answer, query: str, found, lang: str, mode: RetrievalMode, top_k: int | None, doc=None
+        self,
+        result: A.Answer,
+        query: str,
+        found,
+        lang: str,
+        mode: RetrievalMode,
+        top_k: int | None,
+        doc=None,
+        write: bool = True,
     ) -> Iterator[str]:
         s = self.settings
         r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc)
@@ -218,7 +229,7 @@ class Engine:
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000
-        if self.llm is not None and picked:
+        if self.llm is not None and picked and write:
             quoted = {c.unit.id: c.sentences for c in result.citations}  # footnotes too, when sources are asked for
             yield from self._write(result, query, [c.unit for c in result.citations], quoted, lang, scores, doc)
 

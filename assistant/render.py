@@ -52,8 +52,16 @@ def provenance_html(answer: dict) -> str:
     if answer.get("mode") == "generated":
         g = answer.get("grounding") or {}
         dropped = len(g.get("dropped") or [])
-        note = f"Written by {answer.get('backend')}; citations checked against the sources"
-        notes.append(note + (f", {dropped} unsupported sentence(s) removed" if dropped else ""))
+        backend = answer.get("backend")
+        if not answer.get("answered"):  # the check (or the model itself) turned the answer into a refusal
+            notes.append(
+                f"{backend} wrote {dropped} sentence(s), none supported by the sources"
+                if dropped
+                else f"{backend} found no answer in the sources"
+            )
+        else:
+            note = f"Written by {backend}; citations checked against the sources"
+            notes.append(note + (f", {dropped} unsupported sentence(s) removed" if dropped else ""))
     if answer.get("fallback"):
         notes.append(f"⚠ {answer['fallback']}")
     return "".join(f'<br><small class="provenance">{html.escape(n)}</small>' for n in notes)

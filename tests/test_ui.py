@@ -279,3 +279,66 @@ def test_several_documents_selector_names_and_links(browser, multi_app):
     page.get_by_role("tab", name="Document").click()
     page.wait_for_selector("#document h2.doc-title")
     assert page.locator("#document h2.doc-title").count() == 3
+
+
+@pytest.fixture(scope="module")
+def written_app(engine):
+    """The app with a language model configured: SmolLM2-135M in-process (the smallest real model)."""
+    env = {"ILO_ANSWER_MODE": "local", "ILO_LLM_MODEL": "smollm2-135m"}
+    yield from start_app(engine.settings.index_dir, "ui-server-written.log", env)
+
+
+LAST_BOT = "(() => { const b = document.querySelectorAll('#chat [data-testid=\"bot\"]'); return b[b.length - 1]; })()"
+
+
+def test_written_answers_stream_a_draft_then_the_checked_answer(browser, written_app):
+    """With a model configured: the draft streams with a note that it is being checked, the checked
+    answer replaces it with its provenance, and the reader can switch back to quoted answers."""
+    page = open_page(browser, written_app)
+    page.get_by_role("tab", name="Settings").click()
+    assert page.locator('#mode input[value="written"]').is_checked()
+    assert "written by local:smollm2-135m, citations checked" in page.inner_text("#mode")
+    page.get_by_role("tab", name="Chat").click()
+    page.fill("#question textarea", "Where does the ILO's added value lie?")
+    page.click("#send")
+    page.wait_for_function(f"{LAST_BOT} && {LAST_BOT}.innerText.includes('citations are checked')", timeout=120_000)
+    page.screenshot(path=SHOTS / "10-written-draft.png")
+    page.wait_for_function(
+        f"{LAST_BOT} && !{LAST_BOT}.innerText.includes('citations are checked') && !{LAST_BOT}.innerText.endsWith('…')",
+        timeout=240_000,
+    )
+    final = last_answer(page)
+    page.screenshot(path=SHOTS / "11-written-checked.png")
+    written = "Written by local:smollm2-135m; citations checked against the sources" in final
+    refused = "The documents do not support an answer" in final and (  # nothing SmolLM2 wrote was supported
+        "none supported by the sources" in final or "found no answer in the sources" in final
+    )
+    assert written or refused, final
+    if written:
+        assert re.search(r"\[¶\d+\]", final)
+
+    page.get_by_role("tab", name="Settings").click()
+    page.locator('#mode input[value="extractive"]').check()
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Where does the ILO's added value lie?", 2)
+    quoted = last_answer(page)
+    assert quoted.startswith("According to GB.334/INS/3/1") and "[¶29]" in quoted and "Written by" not in quoted
+
+
+def test_briefing_tab_streams_the_model_draft_then_the_checked_note(browser, written_app):
+    page = open_page(browser, written_app)
+    page.get_by_role("tab", name="Briefing note").click()
+    page.fill("#brief-topic textarea, #brief-topic input", "South-South cooperation")
+    page.click("#make-brief")
+    page.wait_for_function(
+        "document.querySelector('#brief-status').innerText.includes('local:smollm2-135m — draft')", timeout=120_000
+    )
+    page.screenshot(path=SHOTS / "12-briefing-draft.png")
+    page.wait_for_function(
+        "document.querySelector('#brief-editor textarea').value.includes('## Key messages')", timeout=240_000
+    )
+    note = page.locator("#brief-editor textarea").input_value()
+    page.screenshot(path=SHOTS / "13-briefing-written.png")
+    assert "*Key messages written by local:smollm2-135m" in note or "⚠ The key messages are quoted" in note
+    assert "[D2.5]" in note and "## Annex: cited texts" in note
+    assert "draft" not in page.inner_text("#brief-status")  # the draft is gone once the note is checked
