@@ -302,6 +302,9 @@ def build_app(settings):
         fid = feedback.add(turn["answer"], rating)
         return fid, f"Thank you: feedback #{fid} saved ({'👍' if rating == 'up' else '👎'})."
 
+    def pick_example(data: gr.SelectData) -> str:  # typed, so Gradio passes the event data to it
+        return data.value["text"]
+
     def comment(fid, text):
         if fid is None:
             return "⚠️ Rate an answer first (👍 / 👎), then add a comment."
@@ -383,7 +386,7 @@ def build_app(settings):
         outputs = [box, chat, turns, target, export_md, export_docx]
         box.submit(ask, [box, chat, turns, prefs, doc_pref], outputs)
         send.click(ask, [box, chat, turns, prefs, doc_pref], outputs)
-        chat.example_select(lambda d: d.value["text"], None, box)
+        chat.example_select(pick_example, None, box)
         new.click(lambda: ([], [], "", None), None, [chat, turns, status, current])
         target.change(show_source, [target, turns], [source, current, prev_btn, next_btn])
         prev_btn.click(lambda c, t: step(c, t, -1), [current, turns], [source, current, prev_btn, next_btn])

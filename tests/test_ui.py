@@ -142,6 +142,12 @@ def test_chat_citations_source_panel_follow_up_feedback_export(browser, app):
     assert "> 国际劳工组织的附加值体现在其作为一个规范性和三方性机构" in md
 
 
+def test_an_example_fills_the_question_box(browser, app):
+    page = open_page(browser, app)
+    page.locator("#chat").get_by_text("第12段说了什么？").click()
+    page.wait_for_function("document.querySelector('#question textarea').value === '第12段说了什么？'", timeout=30_000)
+
+
 def test_errors_are_messages_and_the_app_recovers(browser, app):
     page = open_page(browser, app)
     ask(page, "x" * 10_000, 1)
@@ -202,14 +208,24 @@ def test_settings_are_kept_for_the_browser(browser, app):
     assert other.locator('#retrieval input[value="hybrid"]').is_checked()
 
 
-def test_briefing_tab_drafts_edits_and_exports(browser, app):
+def start_note(browser, app, topic: str):
+    """Open the app's briefing tab and ask for a note on the topic."""
     page = open_page(browser, app)
     page.get_by_role("tab", name="Briefing note").click()
-    page.fill("#brief-topic textarea, #brief-topic input", "South-South cooperation")
+    page.fill("#brief-topic textarea, #brief-topic input", topic)
     page.click("#make-brief")
+    return page
+
+
+def wait_for_note(page, timeout_ms: int) -> None:
     page.wait_for_function(
-        "document.querySelector('#brief-editor textarea').value.includes('## Key messages')", timeout=120_000
+        "document.querySelector('#brief-editor textarea').value.includes('## Key messages')", timeout=timeout_ms
     )
+
+
+def test_briefing_tab_drafts_edits_and_exports(browser, app):
+    page = start_note(browser, app, "South-South cooperation")
+    wait_for_note(page, 120_000)
     editor = page.locator("#brief-editor textarea")
     note = editor.input_value()
     assert "[D2.5]" in note and "## Annex: cited texts" in note
@@ -326,17 +342,12 @@ def test_written_answers_stream_a_draft_then_the_checked_answer(browser, written
 
 
 def test_briefing_tab_streams_the_model_draft_then_the_checked_note(browser, written_app):
-    page = open_page(browser, written_app)
-    page.get_by_role("tab", name="Briefing note").click()
-    page.fill("#brief-topic textarea, #brief-topic input", "South-South cooperation")
-    page.click("#make-brief")
+    page = start_note(browser, written_app, "South-South cooperation")
     page.wait_for_function(
         "document.querySelector('#brief-status').innerText.includes('local:smollm2-135m — draft')", timeout=120_000
     )
     page.screenshot(path=SHOTS / "12-briefing-draft.png")
-    page.wait_for_function(
-        "document.querySelector('#brief-editor textarea').value.includes('## Key messages')", timeout=240_000
-    )
+    wait_for_note(page, 240_000)
     note = page.locator("#brief-editor textarea").input_value()
     page.screenshot(path=SHOTS / "13-briefing-written.png")
     assert "*Key messages written by local:smollm2-135m" in note or "⚠ The key messages are quoted" in note
