@@ -67,6 +67,32 @@ class Briefing:
             return f"{self.documents[unit.doc].symbol} {unit.label}"
         return unit.label
 
+    def to_dict(self) -> dict:
+        """The note for scripts (`brief --json`): every message, deliverable and paper with its citations."""
+
+        def cite(u) -> dict:
+            return {"id": u.id, "doc": u.doc, "label": u.label, "ref": self.ref(u)}
+
+        return {
+            "topic": self.topic,
+            "language": self.language,
+            "backend": self.backend,
+            "fallback": self.fallback or None,
+            "dropped": self.dropped,
+            "documents": [{"id": d.id, "symbol": d.symbol, "title": d.title} for d in self.sources],
+            "messages": [
+                {"text": m.text, "written": m.written, "citations": [cite(u) for u in m.units]} for m in self.messages
+            ],
+            "deliverables": [{"text": u.plain_text, **cite(u)} for u in self.deliverables],
+            "papers": [
+                {"symbol": sym, "in_corpus": present, "cited_in": [cite(n) for n in notes]}
+                for sym, notes, present in self.papers
+            ],
+            "annex": [{**cite(u), "section": " > ".join(u.section), "text": u.plain_text} for u in self.cited],
+            "markdown": to_markdown(self),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
 
 HEADINGS = {
     "en": {
@@ -124,7 +150,7 @@ def build_briefing_stream(
 ) -> Iterator[str | Briefing]:
     """The model's draft of the key messages as it writes them (str, when one is configured and
     `write`), then the checked Briefing, always last."""
-    topic = validate(topic, engine.settings.max_question_chars)
+    topic = validate(topic, engine.settings.max_question_chars, "topic")
     lang = language or language_of(topic)
     s = engine.settings
     high = max(MIN_MESSAGES, min(max_messages, MAX_MESSAGES))

@@ -377,9 +377,12 @@ def cmd_brief(args) -> int:
     from . import brief as B
 
     s = _settings(args)
-    from .engine import validate
+    from .engine import InvalidQuestion, validate
 
-    validate(args.topic, s.max_question_chars)  # before loading any model
+    try:
+        validate(args.topic, s.max_question_chars, "topic")  # before loading any model
+    except InvalidQuestion as e:
+        return _fail(str(e), EXIT_USAGE)
     try:
         stream = B.build_briefing_stream(_engine(s), args.topic, language=args.lang, max_messages=args.messages)
         # The model's draft goes to stderr: stdout is the checked note (`brief TOPIC > note.md`).
@@ -387,11 +390,14 @@ def cmd_brief(args) -> int:
     except B.NoMaterial as e:
         return _fail(str(e))
     md = B.to_markdown(b)
+    if args.json:
+        print(json.dumps(b.to_dict(), ensure_ascii=False, indent=2))
     if args.md:
         Path(args.md).write_text(md, encoding="utf-8")
     if args.docx:
         B.markdown_to_docx(md, Path(args.docx), b.symbol)
-    print(md)
+    if not args.json:
+        print(md)
     return 0
 
 
@@ -468,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--messages", type=int, default=5, help="key messages, 3 to 7 (default 5)")
     br.add_argument("--md", metavar="FILE.md", help="also write the note as Markdown")
     br.add_argument("--docx", metavar="FILE.docx", help="also write the note as DOCX")
+    br.add_argument("--json", action="store_true", help="print the note as JSON (messages with their citations)")
     br.set_defaults(func=cmd_brief)
 
     mod = sub.add_parser("models", help="install or list the offline models")

@@ -21,16 +21,16 @@ class InvalidQuestion(ValueError):
     """The question cannot be answered as given (empty, too long); the message says why."""
 
 
-def validate(question: object, max_chars: int) -> str:
-    """The question stripped, or a clear error; no model is loaded for this."""
+def validate(question: object, max_chars: int, what: str = "question") -> str:
+    """The question (or briefing topic: `what`) stripped, or a clear error; no model is loaded for this."""
     if not isinstance(question, str):
-        raise InvalidQuestion("the question must be text")
+        raise InvalidQuestion(f"the {what} must be text")
     q = question.strip()
     if not q:
-        raise InvalidQuestion("the question is empty")
+        raise InvalidQuestion(f"the {what} is empty")
     if len(q) > max_chars:
         raise InvalidQuestion(
-            f"the question is {len(q):,} characters long; the limit is {max_chars:,}. Ask about one point at a time."
+            f"the {what} is {len(q):,} characters long; the limit is {max_chars:,}. Ask about one point at a time."
         )
     return q
 

@@ -27,7 +27,7 @@ def run(args, env=None, stdin=None, timeout=300):
 def test_help_and_validation_load_no_heavy_library():
     code = (
         "import sys; from assistant.cli import main\n"
-        "for argv in (['ask', ''], ['ask', 'x' * 10000]):\n"
+        "for argv in (['ask', ''], ['ask', 'x' * 10000], ['brief', '  ']):\n"
         "    assert main(argv) == 2\n"
         "heavy = ('torch', 'sentence_transformers', 'gradio', 'chromadb', 'llama_index.core')\n"
         "heavy = [m for m in heavy if m in sys.modules]\n"
@@ -37,6 +37,7 @@ def test_help_and_validation_load_no_heavy_library():
     assert r.returncode == 0, r.stderr
     assert "the question is empty" in r.stderr
     assert "10,000 characters" in r.stderr
+    assert "the topic is empty" in r.stderr
     assert "ingest" in run(["--help"]).stdout
 
 
@@ -57,6 +58,20 @@ def test_ask_json(index_env):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["answered"] and d["citations"][0]["paragraph"] == 12
+
+
+def test_brief_json_and_exports(index_env, tmp_path):
+    md, docx = tmp_path / "note.md", tmp_path / "note.docx"
+    r = run(["brief", "South-South cooperation", "--json", "--md", str(md), "--docx", str(docx)], env=index_env)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["backend"] == "extractive" and d["language"] == "en" and 3 <= len(d["messages"]) <= 7
+    assert all(m["citations"] and m["citations"][0]["id"].startswith("GB.334-INS-3-1:") for m in d["messages"])
+    assert "D2.5" in [x["label"] for x in d["deliverables"]]
+    assert {a["id"] for a in d["annex"]} >= {c["id"] for m in d["messages"] for c in m["citations"]}
+    assert md.read_text(encoding="utf-8") == d["markdown"] and docx.stat().st_size > 5000
+    r = run(["brief", "a recipe for pork dumplings"], env=index_env)
+    assert r.returncode == 1 and "nothing close enough" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_batch_keeps_ids_and_survives_bad_lines(index_env, tmp_path):
