@@ -262,7 +262,7 @@ def build_app(settings):
         target = prev if direction < 0 else nxt
         return show_source(target.id, turns) if target else (gr.skip(),) * 4
 
-    def draft_brief(topic, lang_choice, prefs):
+    def draft_brief(topic, lang_choice, prefs, doc=""):
         """The note: a configured model's draft of the key messages streams into the status line, then
         the checked note fills the editor (the exports follow)."""
         from assistant.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
@@ -272,7 +272,7 @@ def build_app(settings):
         draft = ""
         try:
             write = (prefs or {}).get("mode", default_mode) == "written"
-            for event in build_briefing_stream(engine, topic or "", language=lang, write=write):
+            for event in build_briefing_stream(engine, topic or "", language=lang, write=write, doc=doc or None):
                 if isinstance(event, Briefing):
                     md = to_markdown(event)
                     yield md, *brief_files(md), ""
@@ -395,8 +395,8 @@ def build_app(settings):
         save_note.click(comment, [last_feedback, note], status)
         search.change(lambda q: render.document_html(units, q, doc_titles(docs)), search, document)
         brief_out = [editor, brief_md, brief_docx, brief_status]
-        make_brief.click(draft_brief, [topic, brief_lang, prefs], brief_out)
-        topic.submit(draft_brief, [topic, brief_lang, prefs], brief_out)
+        make_brief.click(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
+        topic.submit(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
         editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
         def save_prefs(r, k, m):

@@ -136,31 +136,38 @@ HEADINGS = {
 
 
 def build_briefing(
-    engine, topic: str, language: str | None = None, max_messages: int = 5, write: bool = True
+    engine, topic: str, language: str | None = None, max_messages: int = 5, write: bool = True, doc: str | None = None
 ) -> Briefing:
-    """Gather the units relevant to the topic and arrange them as a briefing note."""
-    for event in build_briefing_stream(engine, topic, language, max_messages, write):
+    """Gather the units relevant to the topic (in one document, `doc`, or all) and arrange them as a note."""
+    for event in build_briefing_stream(engine, topic, language, max_messages, write, doc):
         if isinstance(event, Briefing):
             return event
     raise AssertionError("build_briefing_stream ended without a briefing")
 
 
 def build_briefing_stream(
-    engine, topic: str, language: str | None = None, max_messages: int = 5, write: bool = True
+    engine,
+    topic: str,
+    language: str | None = None,
+    max_messages: int = 5,
+    write: bool = True,
+    doc: str | None = None,
 ) -> Iterator[str | Briefing]:
     """The model's draft of the key messages as it writes them (str, when one is configured and
     `write`), then the checked Briefing, always last."""
     topic = validate(topic, engine.settings.max_question_chars, "topic")
+    engine.scope(topic, doc)  # an unknown document is an InvalidQuestion that lists the known ones
     lang = language or language_of(topic)
     s = engine.settings
     high = max(MIN_MESSAGES, min(max_messages, MAX_MESSAGES))
     # A bare topic is phrased as a question: the refusal thresholds were calibrated on questions.
     asked = language_of(topic)
     query = f"关于{topic}，文件说了什么？" if asked == "zh" else f"What does the paper say about {topic}?"
-    r = engine.retriever.retrieve(query, k=max(15, high * 3))
+    r = engine.retriever.retrieve(query, k=max(15, high * 3), doc=doc)
     threshold = s.refusal_threshold_zh if asked == "zh" else s.refusal_threshold_en
-    if r.top_dense < threshold:
-        raise NoMaterial(f"{engine.symbol} has nothing close enough to “{topic}” to brief on")
+    if r.top_dense < threshold or not r.hits:
+        where = engine.docs[doc][0] if doc else engine.symbol
+        raise NoMaterial(f"{where} has nothing close enough to “{topic}” to brief on")
     relevant = [h for h in r.hits if h.dense >= r.top_dense - 1.5 * s.answer_window]
     prose = [h.unit for h in relevant if h.unit.kind in ("paragraph", "decision", "purpose")]
     if len(prose) < MIN_MESSAGES:  # a narrow topic: take the best prose units even if further away

@@ -384,7 +384,9 @@ def cmd_brief(args) -> int:
     except InvalidQuestion as e:
         return _fail(str(e), EXIT_USAGE)
     try:
-        stream = B.build_briefing_stream(_engine(s), args.topic, language=args.lang, max_messages=args.messages)
+        stream = B.build_briefing_stream(
+            _engine(s), args.topic, language=args.lang, max_messages=args.messages, doc=args.doc
+        )
         # The model's draft goes to stderr: stdout is the checked note (`brief TOPIC > note.md`).
         b = _stream_to_terminal(stream, out=sys.stderr, checked="(draft checked; the note follows on stdout)")
     except B.NoMaterial as e:
@@ -475,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--md", metavar="FILE.md", help="also write the note as Markdown")
     br.add_argument("--docx", metavar="FILE.docx", help="also write the note as DOCX")
     br.add_argument("--json", action="store_true", help="print the note as JSON (messages with their citations)")
+    br.add_argument("--doc", metavar="ID", help="draw on one document only (ids: `list`); default: all")
     br.set_defaults(func=cmd_brief)
 
     mod = sub.add_parser("models", help="install or list the offline models")

@@ -16,7 +16,7 @@ from test_formats import LOREM, english_doc
 from assistant.brief import build_briefing, to_markdown
 from assistant.cli import main
 from assistant.config import load_settings
-from assistant.engine import Engine
+from assistant.engine import Engine, InvalidQuestion
 from assistant.index import build_index, load_index, read_current
 
 PLAN = "GB.334-INS-3-1"
@@ -173,6 +173,12 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     papers = {symbol: present for symbol, _, present in build_briefing(engine, "UN reform").papers}
     assert papers["GB.334/INS/4"] is True and papers["GB.334/PFA/1"] is False
     assert "- GB.334/INS/4 (in the corpus;" in to_markdown(build_briefing(engine, "UN reform"))
+    # A note can draw on one document only.
+    only_un = build_briefing(engine, "UN reform", doc=UN_REFORM)
+    assert only_un.messages and {u.doc for u in only_un.cited} == {UN_REFORM}
+    assert [d.symbol for d in only_un.sources] == ["GB.334/INS/4"]
+    with pytest.raises(InvalidQuestion, match="no document 'GB.999-X'"):
+        build_briefing(engine, "UN reform", doc="GB.999-X")
 
     # Replace it (a DOCX this time, same symbol): only the changed texts are embedded.
     un.paragraphs[1] = un.paragraphs[1].replace("repositions resident coordinators", "empowers resident coordinators")
