@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +46,7 @@ class Briefing:
     backend: str = "extractive"  # what wrote the key messages
     fallback: str = ""  # why a configured model's messages were not used
     dropped: list[str] = field(default_factory=list)  # the model's sentences no source supports
+    restated: dict[str, str] = field(default_factory=dict)  # deliverable id → its checked restatement
     raw: str = ""  # the model's text before the check
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -83,7 +84,10 @@ class Briefing:
             "messages": [
                 {"text": m.text, "written": m.written, "citations": [cite(u) for u in m.units]} for m in self.messages
             ],
-            "deliverables": [{"text": u.plain_text, **cite(u)} for u in self.deliverables],
+            "deliverables": [
+                {"text": self.restated.get(u.id, u.plain_text), "written": u.id in self.restated, **cite(u)}
+                for u in self.deliverables
+            ],
             "papers": [
                 {"symbol": sym, "in_corpus": present, "cited_in": [cite(n) for n in notes]}
                 for sym, notes, present in self.papers
@@ -109,6 +113,7 @@ HEADINGS = {
         "written": "Key messages written by {backend} and checked against the cited paragraphs",
         "removed": "; {n} unsupported sentence(s) removed",
         "topped_up": "; {n} quoted to complete the note",
+        "restated": "; {n} deliverable(s) restated in English and checked the same way",
         "fallback": "⚠ The key messages are quoted: {reason}",
         "in_corpus": "in the corpus",
         "not_in_corpus": "not in the corpus",
@@ -127,6 +132,7 @@ HEADINGS = {
         "written": "要点由 {backend} 撰写，并已逐句核对所引段落",
         "removed": "；删除了 {n} 个无依据的句子",
         "topped_up": "；另引用原文 {n} 条以补足要点",
+        "restated": "；{n} 项可交付成果已用中文转述，并以同样方式核对",
         "fallback": "⚠ 要点改为引用原文：{reason}",
         "in_corpus": "已收入语料库",
         "not_in_corpus": "未收入语料库",
@@ -195,6 +201,10 @@ def build_briefing_stream(
         if engine.judge.embedder is engine.embedder:  # the index's sentence vectors are the judge's
             engine.judge.seed({x["text"]: v for x, v in sentences})
         yield from _write_messages(engine, b, ranked, {u.id: [best[u.id][1]] for u in ranked}, high)
+        foreign = [u for u in b.deliverables if b.documents[u.doc].language != b.language]
+        if foreign and not b.fallback:
+            yield "\n\n"
+            yield from _restate(engine, b, foreign)
     b.papers = _papers(engine, b)
     yield b
 
@@ -202,40 +212,48 @@ def build_briefing_stream(
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+", re.M)
 
 
+def _generate(engine, make_messages, units: list, quoted: dict, timings: dict) -> Generator[str, None, str]:
+    """Prompt the model (sources cut to the brief budget and its context), stream its text, return it
+    whole; a failure is `LLMFailed`."""
+    from .generate import fit_prompt, stream
+
+    s = engine.settings
+    messages = fit_prompt(engine.llm, make_messages, units, quoted, s.llm_brief_source_chars, s.llm_brief_max_tokens)
+    t0, raw = time.perf_counter(), ""
+    for delta in stream(engine.llm, messages, s.llm_ttft_budget_s, s.llm_timeout_s, max_tokens=s.llm_brief_max_tokens):
+        if not raw:
+            timings["ttft_ms"] = (time.perf_counter() - t0) * 1000
+        raw += delta
+        yield delta
+    timings["generate_ms"] = (time.perf_counter() - t0) * 1000
+    return raw
+
+
+def _claims(raw: str, example: str = "") -> str:
+    """The model's lines as claims: bullets, emphasis, framing lines ("Key messages:") and an echo of
+    the prompt's example removed, for they are layout, not statements about the sources."""
+    plain = _BULLET.sub("", re.sub(r"\*\*|__", "", raw))
+    lines = plain.splitlines()
+    return "\n".join(x for x in lines if not re.search(r"[:：]\s*$", x) and not (example and example in x))
+
+
 def _write_messages(engine, b: Briefing, units: list, quoted: dict[str, list[str]], high: int) -> Iterator[str]:
     """Replace the quoted key messages with the model's, keeping only supported sentences (topped up
     with quoted ones to MIN_MESSAGES); on a model failure keep the quoted ones and say why."""
     from . import prompt as P
-    from .generate import LLMFailed, fit_prompt, stream
+    from .generate import LLMFailed
     from .grounding import ground
 
-    s = engine.settings
-    messages = fit_prompt(
-        engine.llm,
-        lambda sources: P.brief_messages(b.topic, sources, b.language, MIN_MESSAGES, high),
-        units,
-        quoted,
-        s.llm_brief_source_chars,
-        s.llm_brief_max_tokens,
-    )
-    t0 = time.perf_counter()
+    def make(sources):
+        return P.brief_messages(b.topic, sources, b.language, MIN_MESSAGES, high)
+
     try:
-        deltas = stream(engine.llm, messages, s.llm_ttft_budget_s, s.llm_timeout_s, max_tokens=s.llm_brief_max_tokens)
-        for delta in deltas:
-            if not b.raw:
-                b.timings_ms["ttft_ms"] = (time.perf_counter() - t0) * 1000
-            b.raw += delta
-            yield delta
+        b.raw = yield from _generate(engine, make, units, quoted, b.timings_ms)
     except LLMFailed as e:
         b.fallback = str(e)
         return
-    b.timings_ms["generate_ms"] = (time.perf_counter() - t0) * 1000
     t1 = time.perf_counter()
-    # Bullets, emphasis and framing lines ("Key messages:") are layout, not claims.
-    plain = _BULLET.sub("", re.sub(r"\*\*|__", "", b.raw))
-    example = P.BRIEF_EXAMPLE[b.language]
-    text = "\n".join(line for line in plain.splitlines() if not re.search(r"[:：]\s*$", line) and example not in line)
-    g = ground(text, units, engine.judge, b.language)
+    g = ground(_claims(b.raw, P.BRIEF_EXAMPLE[b.language]), units, engine.judge, b.language)
     b.timings_ms["check_ms"] = (time.perf_counter() - t1) * 1000
     b.dropped = g.dropped
     written = [KeyMessage(st.text, st.units, written=True) for st in g.statements][:high]
@@ -249,6 +267,28 @@ def _write_messages(engine, b: Briefing, units: list, quoted: dict[str, list[str
     cited = {u.id for m in written for u in m.units}
     extra = [m for m in b.messages if m.units[0].id not in cited][: max(0, MIN_MESSAGES - len(written))]
     b.messages, b.backend = written + extra, engine.backend
+
+
+def _restate(engine, b: Briefing, units: list) -> Iterator[str]:
+    """Deliverables quoted in another language than the note's, restated by the model in the note's
+    language; a restatement is kept only where its deliverable supports it (else the quote stays)."""
+    from . import prompt as P
+    from .generate import LLMFailed
+    from .grounding import ground
+
+    if engine.judge.embedder is engine.embedder:
+        engine.judge.seed({x["text"]: v for x, v in engine.index.sentence_vectors([u.id for u in units])})
+    timings: dict[str, float] = {}
+    try:
+        raw = yield from _generate(engine, lambda items: P.restate_messages(items, b.language), units, {}, timings)
+    except LLMFailed:
+        return  # the deliverables stay quoted
+    b.timings_ms["restate_ms"] = timings.get("generate_ms", 0.0)
+    g = ground(_claims(raw), units, engine.judge, b.language)
+    b.dropped += g.dropped
+    for st in g.statements:
+        uid = st.units[0].id
+        b.restated[uid] = f"{b.restated[uid]} {st.text}" if uid in b.restated else st.text
 
 
 def _papers(engine, b: Briefing) -> list[tuple[str, list, bool]]:
@@ -284,6 +324,8 @@ def _provenance(b: Briefing) -> str:
         line += h["removed"].format(n=len(b.dropped))
     if quoted := sum(not m.written for m in b.messages):
         line += h["topped_up"].format(n=quoted)
+    if b.restated:
+        line += h["restated"].format(n=len(b.restated))
     return line + ("。" if b.language == "zh" else ".")
 
 
@@ -300,7 +342,7 @@ def to_markdown(b: Briefing) -> str:
     out += [f"## {h['messages']}", ""]
     out += [f"- {m.text} " + " ".join(f"[{b.ref(u)}]" for u in m.units) for m in b.messages]
     out += ["", f"## {h['deliver']}", ""]
-    out += [f"- {u.plain_text} [{b.ref(u)}]" for u in b.deliverables] or [h["none"]]
+    out += [f"- {b.restated.get(u.id, u.plain_text)} [{b.ref(u)}]" for u in b.deliverables] or [h["none"]]
     out += ["", f"## {h['papers']}", ""]
     for symbol, notes, present in b.papers:
         where = ", ".join(f"[{b.ref(n)}]" for n in notes)

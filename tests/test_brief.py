@@ -130,7 +130,8 @@ def test_written_note_streams_a_draft_then_keeps_only_supported_messages(engine)
     events = list(build_briefing_stream(smol, "South-South cooperation"))
     deltas, b = events[:-1], events[-1]
     assert isinstance(b, Briefing) and deltas and all(isinstance(d, str) for d in deltas)
-    assert b.raw == "".join(deltas) and b.timings_ms["ttft_ms"] <= b.timings_ms["generate_ms"]
+    # The draft: the key messages, then (an English note on a Chinese paper) the deliverables restated.
+    assert "".join(deltas).startswith(b.raw) and b.timings_ms["ttft_ms"] <= b.timings_ms["generate_ms"]
     assert_messages_supported(b, smol)
     md = to_markdown(b)
     if any(m.written for m in b.messages):
@@ -141,19 +142,19 @@ def test_written_note_streams_a_draft_then_keeps_only_supported_messages(engine)
 
 
 class _ScriptedLLM:
-    """Test double: a model that writes a fixed text, so that the check's handling of each kind of
-    line (supported with a wrong label, invented, the prompt's example echoed, markup) is exact; a
-    real model cannot be made to write those on demand."""
+    """Test double: a model that writes fixed texts (one per request), so that the check's handling of
+    each kind of line (supported with a wrong label, invented, the prompt's example echoed, markup) is
+    exact; a real model cannot be made to write those on demand."""
 
-    def __init__(self, text: str):
-        self.text = text
-        self.messages = None
+    def __init__(self, *texts: str):
+        self.texts = list(texts)
+        self.requests = []
 
     def stream_chat(self, messages, **kwargs):
         from llama_index.core.llms import ChatMessage, ChatResponse
 
-        self.messages, self.kwargs = messages, kwargs
-        for piece in self.text.split(" "):
+        self.requests.append((messages, kwargs))
+        for piece in self.texts.pop(0).split(" "):
             yield ChatResponse(message=ChatMessage(role="assistant", content=""), delta=piece + " ")
 
 
@@ -166,21 +167,35 @@ def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine)
         f"- {BRIEF_EXAMPLE['en']} [¶12]\n"  # the prompt's example, echoed
         "- The ILO was founded on the Moon in 1066 by South-South partners. [¶7]\n"
     )
-    model = _ScriptedLLM(script)
+    restated = (
+        "Consolidate good practices in South-South and triangular cooperation, develop an ILO framework to "
+        "measure their results and impact, and promote these practices in the UNSDG results groups and at the "
+        "second UN High-level Conference on South-South Cooperation (BAPA+40 Conference)."
+    )
+    restate = f"Items (in English):\n- {restated} [D2.5]\n- The ILO will open an office on Mars. [D2.2]\n"
+    model = _ScriptedLLM(script, restate)
     b = build_briefing(_with_llm(engine, model), "South-South cooperation", language="en")
-    system, user = (m.content for m in model.messages)
+    (brief_prompt, kwargs), (restate_prompt, _) = model.requests
+    system, user = (m.content for m in brief_prompt)
     assert "in English" in system and "South-South cooperation" in user and "<source label=" in user
-    assert model.kwargs["max_tokens"] == engine.settings.llm_brief_max_tokens
+    assert kwargs["max_tokens"] == engine.settings.llm_brief_max_tokens
+    assert '<item label="D2.5">' in restate_prompt[1].content and '<item label="D2.2">' in restate_prompt[1].content
     assert b.messages[0].written and b.messages[0].text == sstc
     assert [u.label for u in b.messages[0].units] == ["¶7"]  # re-attributed to the unit that says it
-    assert b.dropped == ["The ILO was founded on the Moon in 1066 by South-South partners."]
+    assert b.dropped == [
+        "The ILO was founded on the Moon in 1066 by South-South partners.",
+        "The ILO will open an office on Mars.",
+    ]
+    assert b.restated == {"GB.334-INS-3-1:d2.5": restated}  # D2.2's invented restatement: its quote stays
     assert not any(BRIEF_EXAMPLE["en"] in m.text for m in b.messages)
     assert [m.written for m in b.messages] == [True, False, False]  # topped up with quoted messages
     assert_messages_supported(b, engine)
     md = to_markdown(b)
-    assert "Moon" not in md and "**" not in md
-    assert "*Key messages written by custom and checked against the cited paragraphs; 1 unsupported " in md
-    assert "2 quoted to complete the note.*" in md
+    assert "Moon" not in md and "Mars" not in md and "**" not in md
+    assert f"- {restated} [D2.5]" in md and "> 巩固南南合作和三角合作的良好实践" in md  # the annex quotes the original
+    assert "- 明确国际劳工组织与私营部门建立伙伴关系的良好实践" in md
+    assert "*Key messages written by custom and checked against the cited paragraphs; 2 unsupported " in md
+    assert "2 quoted to complete the note; 1 deliverable(s) restated in English and checked the same way.*" in md
 
 
 def test_unreachable_model_gives_the_quoted_note_and_says_why(engine):
