@@ -229,11 +229,16 @@ def _generate(engine, make_messages, units: list, quoted: dict, timings: dict) -
     return raw
 
 
+# "D2.5: text" or "[¶7] text": the label written first becomes the marker after the text.
+_LEADING_LABEL = re.compile(r"^\s*\[?((?:D\d+\.\d+)|(?:¶\s?\d+)|(?:fn \d+))\]?\s*[:：.]?\s+(\S.*)$")
+
+
 def _claims(raw: str, example: str = "") -> str:
     """The model's lines as claims: bullets, emphasis, framing lines ("Key messages:") and an echo of
-    the prompt's example removed, for they are layout, not statements about the sources."""
+    the prompt's example removed, for they are layout, not statements about the sources; a label
+    written before the text is moved after it."""
     plain = _BULLET.sub("", re.sub(r"\*\*|__", "", raw))
-    lines = plain.splitlines()
+    lines = [_LEADING_LABEL.sub(r"\2 [\1]", x) for x in plain.splitlines()]
     return "\n".join(x for x in lines if not re.search(r"[:：]\s*$", x) and not (example and example in x))
 
 

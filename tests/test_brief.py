@@ -172,7 +172,7 @@ def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine)
         "measure their results and impact, and promote these practices in the UNSDG results groups and at the "
         "second UN High-level Conference on South-South Cooperation (BAPA+40 Conference)."
     )
-    restate = f"Items (in English):\n- {restated} [D2.5]\n- The ILO will open an office on Mars. [D2.2]\n"
+    restate = f"Items (in English):\n- {restated} [D2.5]\n- D2.2: The ILO will open an office on Mars.\n"
     model = _ScriptedLLM(script, restate)
     b = build_briefing(_with_llm(engine, model), "South-South cooperation", language="en")
     (brief_prompt, kwargs), (restate_prompt, _) = model.requests
