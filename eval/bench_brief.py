@@ -5,7 +5,8 @@ cites the paragraph a reader would expect for the topic.
 
 Prints a table and writes eval/reports/bench-brief-<date>.json. Every message left in a note is
 supported by the units it cites (that is how notes are built); the figures say what it costs: how
-many of the model's sentences the check removed, and how many quoted messages filled the note.
+many of the model's sentences the check removed, how many quoted messages filled the note, and how
+many deliverables were restated in the note's language (the others stay quoted).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def main() -> int:
                 "written": len(written),
                 "dropped": len(b.dropped),
                 "quoted": len(b.messages) - len(written),
+                "deliverables": len(b.deliverables),
+                "restated": len(b.restated),
                 "fallback": b.fallback,
                 "language_match": sum(language_of(m.text) == b.language for m in written) / len(written)
                 if written
@@ -75,6 +78,7 @@ def main() -> int:
                 "expected_cited": expected in labels,
                 "messages_text": [f"{m.text} [{', '.join(u.label for u in m.units)}]" for m in b.messages],
                 "dropped_text": b.dropped,
+                "restated_text": b.restated,
             }
             per.append(note)
             notes.append(note)
@@ -90,6 +94,7 @@ def main() -> int:
                 "written_messages": sum(n["written"] for n in per),
                 "dropped_sentences": sum(n["dropped"] for n in per),
                 "quoted_messages": sum(n["quoted"] for n in per),
+                "deliverables_restated": f"{sum(n['restated'] for n in per)}/{sum(n['deliverables'] for n in per)}",
                 "language_match": round(statistics.mean(matched), 2) if matched else None,
                 "expected_cited": f"{sum(n['expected_cited'] for n in per)}/{len(per)}",
             }
