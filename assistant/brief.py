@@ -198,8 +198,7 @@ def build_briefing_stream(
         documents={d.id: d for d in engine.index.documents},
     )
     if engine.llm is not None and write:
-        if engine.judge.embedder is engine.embedder:  # the index's sentence vectors are the judge's
-            engine.judge.seed({x["text"]: v for x, v in sentences})
+        engine.seed_judge(sentences)
         yield from _write_messages(engine, b, ranked, {u.id: [best[u.id][1]] for u in ranked}, high)
         foreign = [u for u in b.deliverables if b.documents[u.doc].language != b.language]
         if foreign and not b.fallback:
@@ -213,20 +212,13 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+", re.M)
 
 
 def _generate(engine, make_messages, units: list, quoted: dict, timings: dict) -> Generator[str, None, str]:
-    """Prompt the model (sources cut to the brief budget and its context), stream its text, return it
-    whole; a failure is `LLMFailed`."""
-    from .generate import fit_prompt, stream
+    """Prompt the model with the sources cut to the brief's budget (and its context), stream its text,
+    return it whole; a failure is `LLMFailed`."""
+    from .generate import fit_prompt, generate
 
     s = engine.settings
-    messages = fit_prompt(engine.llm, make_messages, units, quoted, s.llm_brief_source_chars, s.llm_brief_max_tokens)
-    t0, raw = time.perf_counter(), ""
-    for delta in stream(engine.llm, messages, s.llm_ttft_budget_s, s.llm_timeout_s, max_tokens=s.llm_brief_max_tokens):
-        if not raw:
-            timings["ttft_ms"] = (time.perf_counter() - t0) * 1000
-        raw += delta
-        yield delta
-    timings["generate_ms"] = (time.perf_counter() - t0) * 1000
-    return raw
+    messages, _ = fit_prompt(engine.llm, make_messages, units, quoted, s.llm_brief_source_chars, s.llm_brief_max_tokens)
+    return (yield from generate(engine.llm, messages, s, timings, max_tokens=s.llm_brief_max_tokens))
 
 
 # "D2.5: text" or "[¶7] text": the label written first becomes the marker after the text.
@@ -281,8 +273,7 @@ def _restate(engine, b: Briefing, units: list) -> Iterator[str]:
     from .generate import LLMFailed
     from .grounding import ground
 
-    if engine.judge.embedder is engine.embedder:
-        engine.judge.seed({x["text"]: v for x, v in engine.index.sentence_vectors([u.id for u in units])})
+    engine.seed_judge(engine.index.sentence_vectors([u.id for u in units]))
     timings: dict[str, float] = {}
     try:
         raw = yield from _generate(engine, lambda items: P.restate_messages(items, b.language), units, {}, timings)
@@ -297,16 +288,16 @@ def _restate(engine, b: Briefing, units: list) -> Iterator[str]:
 
 
 def _papers(engine, b: Briefing) -> list[tuple[str, list, bool]]:
-    """The papers the key messages' footnotes cite, each with those footnotes and whether it is in the corpus."""
-    corpus_symbols = {d.symbol for d in engine.index.documents}
-    papers: dict[str, list] = {}
+    """The papers the key messages' footnotes cite, each with those footnotes and whether it is in the
+    corpus (the footnotes' symbol links, made when the index was loaded)."""
+    papers: dict[str, tuple[list, bool]] = {}
     for m in b.messages:
         for unit in m.units:
             for n in unit.footnotes:
                 note = engine.index.by_id.get(f"{unit.doc}:fn{n}")
-                for symbol in note.symbols if note else ():
-                    papers.setdefault(symbol, []).append(note)
-    return [(sym, list({n.id: n for n in notes}.values()), sym in corpus_symbols) for sym, notes in papers.items()]
+                for symbol, doc in note.links if note else ():
+                    papers.setdefault(symbol, ([], doc is not None))[0].append(note)
+    return [(sym, list({n.id: n for n in notes}.values()), present) for sym, (notes, present) in papers.items()]
 
 
 def _sources_text(b: Briefing) -> str:

@@ -64,6 +64,12 @@ class Engine:
             self._judge = SupportJudge(self.embedder, self.settings.support_threshold)
         return self._judge
 
+    def seed_judge(self, sentences: list) -> None:
+        """Hand the judge the index's (sentence, vector) pairs when it embeds with the index's model: they
+        are then its document vectors, and checking a written text embeds only its statements."""
+        if self.judge.embedder is self.embedder:  # a judge given another model embeds for itself
+            self.judge.seed({s["text"]: v for s, v in sentences})
+
     def ask(
         self,
         question: str,
@@ -150,8 +156,7 @@ class Engine:
         return doc, self.index.units_of(first)
 
     def symbol_of(self, units: list) -> str:
-        docs = {d.id: d for d in self.index.documents}
-        return docs[units[0].doc].symbol or units[0].doc if units else self.symbol
+        return self.docs[units[0].doc][0] if units else self.symbol
 
     def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
         """Questions about the paper as a whole: counted from its structure, every counted unit cited."""
@@ -239,8 +244,7 @@ class Engine:
         from .generate import LLMFailed, Written, write_answer
 
         out = Written()
-        if self.judge.embedder is self.embedder:  # the index's sentence vectors are the judge's document vectors
-            self.judge.seed({s["text"]: v for s, v in self.index.sentence_vectors([u.id for u in units])})
+        self.seed_judge(self.index.sentence_vectors([u.id for u in units]))
         try:
             yield from write_answer(self.llm, self.judge, query, units, quoted, lang, self.settings, out)
         except LLMFailed as e:

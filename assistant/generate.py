@@ -10,7 +10,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from . import prompt as P
@@ -84,24 +84,40 @@ def count_tokens(llm, messages: list[dict]) -> int | None:
 TEMPLATE_TOKENS = 64  # the chat template's own tokens, which count_tokens does not see
 
 
-def fit_prompt(llm, make_messages, units: list[Unit], quoted: dict[str, list[str]], budget: int, reserve: int):
+def fit_prompt(
+    llm, make_messages, units: list[Unit], quoted: dict[str, list[str]], budget: int, reserve: int
+) -> tuple[list[dict], int | None]:
     """The messages `make_messages(sources)` builds from the sources cut to `budget` characters, cut
     further while the prompt would leave fewer than `reserve` tokens of the model's context for its
-    answer (a tokenizer that is poor at Chinese makes 1,400 characters 2,000 tokens)."""
+    answer (a tokenizer that is poor at Chinese makes 1,400 characters 2,000 tokens); with their
+    token count (None when the model has no tokenizer here)."""
     window = getattr(getattr(llm, "metadata", None), "context_window", None)
     while True:
         messages = make_messages(P.trim_sources(units, quoted, budget))
         used = count_tokens(llm, messages)
         if used is None or not window or used + reserve + TEMPLATE_TOKENS <= window or budget <= 100:
-            return messages
+            return messages, used
         budget = max(100, int(budget * (window - reserve - TEMPLATE_TOKENS) / used * 0.95))
+
+
+def generate(llm, messages: list[dict], settings, timings: dict[str, float], **kwargs) -> Generator[str, None, str]:
+    """Stream the model's text (deltas) under the settings' time budgets, record `ttft_ms` and
+    `generate_ms` in `timings`, and return the whole text; a failure is `LLMFailed`."""
+    t0, text = time.perf_counter(), ""
+    for delta in stream(llm, messages, settings.llm_ttft_budget_s, settings.llm_timeout_s, **kwargs):
+        if not text:
+            timings["ttft_ms"] = (time.perf_counter() - t0) * 1000
+        text += delta
+        yield delta
+    timings["generate_ms"] = (time.perf_counter() - t0) * 1000
+    return text
 
 
 def write_answer(
     llm, judge, question: str, units: list[Unit], quoted: dict[str, list[str]], lang: str, settings, out: Written
 ) -> Iterator[str]:
     """Stream the model's answer (deltas), then fill `out` with the raw text and its grounded form."""
-    messages = fit_prompt(
+    messages, out.prompt_tokens = fit_prompt(
         llm,
         lambda sources: P.answer_messages(question, sources, lang),
         units,
@@ -110,14 +126,7 @@ def write_answer(
         settings.llm_max_tokens,
     )
     out.prompt_chars = sum(len(m["content"]) for m in messages)
-    out.prompt_tokens = count_tokens(llm, messages)
-    t0 = time.perf_counter()
-    for delta in stream(llm, messages, settings.llm_ttft_budget_s, settings.llm_timeout_s):
-        if not out.raw:
-            out.timings_ms["ttft_ms"] = (time.perf_counter() - t0) * 1000
-        out.raw += delta
-        yield delta
-    out.timings_ms["generate_ms"] = (time.perf_counter() - t0) * 1000
+    out.raw = yield from generate(llm, messages, settings, out.timings_ms)
     t1 = time.perf_counter()
     out.grounded = ground(out.raw, units, judge, lang, mark_unsupported=settings.unsupported_sentences == "mark")
     out.timings_ms["check_ms"] = (time.perf_counter() - t1) * 1000
