@@ -139,10 +139,10 @@ class EngineHolder:
 
 def friendly_error(e: Exception) -> str:
     """A message for the chat, never a stack trace."""
-    from assistant.corpus import CorpusError
+    from assistant.documents.corpus import CorpusError
     from assistant.engine import InvalidQuestion
-    from assistant.index import IndexError_
-    from assistant.models import ModelMissing
+    from assistant.models.weights import ModelMissing
+    from assistant.search.index import IndexError_
 
     if isinstance(e, InvalidQuestion):
         return f"⚠️ {str(e)[0].upper()}{str(e)[1:]}."
@@ -160,7 +160,7 @@ def engine_history(turns: list[dict]) -> list[dict]:
 
 def corpus_links(docs, units):
     """Units with their symbols linked to the corpus documents that have them."""
-    from assistant.units import link_symbols
+    from assistant.documents.units import link_symbols
 
     return link_symbols(units, {d.symbol: d.id for d in docs if d.symbol})
 
@@ -173,11 +173,11 @@ def doc_titles(docs) -> dict | None:
 def build_app(settings):
     import gradio as gr
 
-    from assistant import render
-    from assistant.corpus import load_corpus
-    from assistant.export import conversation_markdown, write_docx
-    from assistant.feedback import FeedbackStore
-    from assistant.llm import backend_name
+    from assistant.documents.corpus import load_corpus
+    from assistant.interfaces import render
+    from assistant.interfaces.export import conversation_markdown, write_docx
+    from assistant.interfaces.feedback import FeedbackStore
+    from assistant.models.llm import backend_name
 
     holder = EngineHolder(settings)
     backend = backend_name(settings)
@@ -265,7 +265,7 @@ def build_app(settings):
     def draft_brief(topic, lang_choice, prefs, doc=""):
         """The note: a configured model's draft of the key messages streams into the status line, then
         the checked note fills the editor (the exports follow)."""
-        from assistant.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
+        from assistant.interfaces.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
 
         engine = holder.get()
         lang = None if lang_choice == "auto" else lang_choice
@@ -286,7 +286,7 @@ def build_app(settings):
             yield friendly_error(e), gr.skip(), gr.skip(), ""
 
     def brief_files(markdown):
-        from assistant.brief import markdown_to_docx
+        from assistant.interfaces.brief import markdown_to_docx
 
         stem = export_dir / f"briefing-{abs(hash(markdown))}"
         stem.with_suffix(".md").write_text(markdown or "", encoding="utf-8")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from . import aggregate, lookup
-from . import answer as A
+from .answers import answer as A
+from .answers.followup import is_followup, standalone_question
 from .config import Settings
-from .followup import is_followup, standalone_question
-from .retrieve import RetrievalMode, Retriever
+from .search import aggregate, lookup
+from .search.retrieve import RetrievalMode, Retriever
 
 
 class InvalidQuestion(ValueError):
@@ -38,9 +38,9 @@ def validate(question: object, max_chars: int, what: str = "question") -> str:
 class Engine:
     def __init__(self, settings: Settings, index=None, embedder=None, llm=None):
         """`llm`: a llama-index LLM for written answers; by default the one configured (None: extractive)."""
-        from .embed import get_embedder
-        from .index import load_index
-        from .llm import backend_name, make_llm
+        from .models.embed import get_embedder
+        from .models.llm import backend_name, make_llm
+        from .search.index import load_index
 
         self.settings = settings
         self.index = index or load_index(settings)
@@ -59,7 +59,7 @@ class Engine:
     def judge(self):
         """The support judge that checks written answers' citations (the evaluation's judge)."""
         if self._judge is None:
-            from .judge import SupportJudge
+            from .answers.judge import SupportJudge
 
             self._judge = SupportJudge(self.embedder, self.settings.support_threshold)
         return self._judge
@@ -134,7 +134,7 @@ class Engine:
         rule = standalone_question(q, history)
         if not (self.llm and self.settings.llm_rewrite_followups and history and is_followup(q)):
             return rule, None
-        from .generate import LLMFailed, rewrite_followup
+        from .answers.generate import LLMFailed, rewrite_followup
 
         t = time.perf_counter()
         try:
@@ -241,7 +241,7 @@ class Engine:
     def _write(self, result: A.Answer, query: str, units, quoted, lang: str, scores: dict, doc=None) -> Iterator[str]:
         """Replace the extractive answer with the model's, keeping only supported sentences; on a
         model failure keep the extractive answer and say why."""
-        from .generate import LLMFailed, Written, write_answer
+        from .answers.generate import LLMFailed, Written, write_answer
 
         out = Written()
         self.seed_judge(self.index.sentence_vectors([u.id for u in units]))

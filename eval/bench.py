@@ -47,7 +47,7 @@ def scaled_corpus(dest: Path, copies: int) -> Path:
 
 def timed_builds(settings, cache_from: Path | None):
     """(build report, seconds, no-op rebuild report, seconds), the vectors seeded from a cache file if given."""
-    from assistant.index import build_index
+    from assistant.search.index import build_index
 
     if cache_from:
         (settings.index_dir / "cache").mkdir(parents=True, exist_ok=True)
@@ -100,9 +100,9 @@ def server_scenario(tmp: Path, model: str, n_docs: int, questions: list[dict], c
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import free_port, wait_for_port
 
-    from assistant import corpus as C
+    from assistant.documents import corpus as C
     from assistant.engine import Engine
-    from assistant.index import build_index
+    from assistant.search.index import build_index
 
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
@@ -192,7 +192,7 @@ def server_scenario(tmp: Path, model: str, n_docs: int, questions: list[dict], c
 
 
 def engine_query(q: dict) -> str:
-    from assistant.followup import standalone_question
+    from assistant.answers.followup import standalone_question
 
     return standalone_question(q["question"], q.get("history"))
 
@@ -200,7 +200,7 @@ def engine_query(q: dict) -> str:
 def startup_to_first_answer(index_dir: Path, model: str) -> tuple[float, float]:
     """Wall time of `python -m assistant ask …` in a fresh process, and that process's peak memory."""
     code = (
-        "import resource, sys; from assistant.cli import main; "
+        "import resource, sys; from assistant.interfaces.cli import main; "
         "rc = main(['--index', sys.argv[1], 'ask', '南南合作方面有哪些可交付成果？']); "
         "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
@@ -227,7 +227,7 @@ def main() -> int:
     )
     args = ap.parse_args()
 
-    from assistant.evaluation import load_gold
+    from assistant.evaluation.harness import load_gold
 
     questions = load_gold()
     rows = {}

@@ -39,11 +39,11 @@ def main() -> int:
     p.add_argument("--topics", type=int, default=len(TOPICS))
     args = p.parse_args()
 
-    from assistant.answer import language_of
-    from assistant.brief import build_briefing
+    from assistant.answers.answer import language_of
     from assistant.config import load_settings
     from assistant.engine import Engine
-    from assistant.llm import make_llm
+    from assistant.interfaces.brief import build_briefing
+    from assistant.models.llm import make_llm
 
     base = Engine(load_settings(answer_mode="extractive"))
     rows, notes = [], []

@@ -35,7 +35,7 @@ def main() -> int:
 
     from assistant.config import load_settings
     from assistant.engine import Engine
-    from assistant.llm import make_llm
+    from assistant.models.llm import make_llm
 
     base = Engine(load_settings(answer_mode="extractive"))
     rows = []

@@ -27,7 +27,7 @@ def plan_text() -> str:
 def engine(tmp_path_factory):
     """The default configuration (EmbeddingGemma, hybrid) over an index built once for the session."""
     from assistant.engine import Engine
-    from assistant.index import build_index
+    from assistant.search.index import build_index
 
     settings = load_settings(index_dir=tmp_path_factory.mktemp("index"))
     build_index(settings, progress=False)

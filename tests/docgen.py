@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.parse import SUPERSCRIPTS, parse_text, superscript_number
+from assistant.documents.parse import SUPERSCRIPTS, parse_text, superscript_number
 
 _SUP = f"[{SUPERSCRIPTS}]+"
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"

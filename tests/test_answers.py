@@ -210,7 +210,7 @@ def test_footnotes_are_added_only_when_asked_for(engine):
 
 
 def test_lead_in_names_the_quoted_documents_and_their_language():
-    from assistant.answer import lead_in, refusal
+    from assistant.answers.answer import lead_in, refusal
 
     plan, review = ("GB.334/INS/3/1", "zh"), ("GB.335/INS/9", "en")
     assert lead_in([plan, plan], "en") == "According to GB.334/INS/3/1 (quoted from the Chinese text):"

@@ -7,7 +7,10 @@ import subprocess
 
 import pytest
 
-from assistant.brief import (
+from assistant.answers.prompt import BRIEF_EXAMPLE, neutralise
+from assistant.config import ROOT, load_settings
+from assistant.engine import Engine
+from assistant.interfaces.brief import (
     MAX_MESSAGES,
     MIN_MESSAGES,
     Briefing,
@@ -17,9 +20,6 @@ from assistant.brief import (
     markdown_to_docx,
     to_markdown,
 )
-from assistant.config import ROOT, load_settings
-from assistant.engine import Engine
-from assistant.prompt import BRIEF_EXAMPLE, neutralise
 
 OUT = ROOT / "test-output" / "brief"
 
@@ -123,7 +123,7 @@ def assert_messages_supported(b: Briefing, engine: Engine) -> None:
 
 
 def test_written_note_streams_a_draft_then_keeps_only_supported_messages(engine):
-    from assistant.llm import make_llm
+    from assistant.models.llm import make_llm
 
     smol_llm = make_llm(load_settings(answer_mode="local", llm_model="smollm2-135m"))
     smol = _with_llm(engine, smol_llm, answer_mode="local", llm_model="smollm2-135m")
@@ -201,7 +201,7 @@ def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine)
 def test_unreachable_model_gives_the_quoted_note_and_says_why(engine):
     from conftest import free_port
 
-    from assistant.llm import make_llm
+    from assistant.models.llm import make_llm
 
     overrides = dict(answer_mode="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_ttft_budget_s=20)
     remote = _with_llm(engine, make_llm(load_settings(**overrides)), **overrides)
@@ -215,9 +215,9 @@ def test_note_citing_several_documents_names_each_citation_s_document(engine, tm
 
     import docx
 
-    from assistant.brief import KeyMessage
-    from assistant.corpus import DocumentInfo
-    from assistant.units import Unit
+    from assistant.documents.corpus import DocumentInfo
+    from assistant.documents.units import Unit
+    from assistant.interfaces.brief import KeyMessage
 
     plan = engine.index.documents[0]
     review = DocumentInfo("GB.335-INS-9", "GB.335/INS/9", "Country programmes", language="en", source="")

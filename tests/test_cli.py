@@ -26,7 +26,7 @@ def run(args, env=None, stdin=None, timeout=300):
 
 def test_help_and_validation_load_no_heavy_library():
     code = (
-        "import sys; from assistant.cli import main\n"
+        "import sys; from assistant.interfaces.cli import main\n"
         "for argv in (['ask', ''], ['ask', 'x' * 10000], ['brief', '  ']):\n"
         "    assert main(argv) == 2\n"
         "heavy = ('torch', 'sentence_transformers', 'gradio', 'chromadb', 'llama_index.core')\n"

@@ -13,11 +13,11 @@ from conftest import copy_corpus
 from docgen import Doc, write_docx, write_markdown, write_pdf
 from test_formats import LOREM, english_doc
 
-from assistant.brief import build_briefing, to_markdown
-from assistant.cli import main
 from assistant.config import load_settings
 from assistant.engine import Engine, InvalidQuestion
-from assistant.index import build_index, load_index, read_current
+from assistant.interfaces.brief import build_briefing, to_markdown
+from assistant.interfaces.cli import main
+from assistant.search.index import build_index, load_index, read_current
 
 PLAN = "GB.334-INS-3-1"
 NOTE_TEXT = "Governing Body documents GB.334/INS/4 and GB.334/PFA/1."
@@ -210,8 +210,8 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
 def test_rendered_citations_name_documents_and_link_symbols():
     """The chat window's HTML: citation links name their document when there are several; a cited
     paper in the corpus is a link that opens it, one that is not says so."""
-    from assistant import render
-    from assistant.units import Unit
+    from assistant.documents.units import Unit
+    from assistant.interfaces import render
 
     note = Unit(
         id=f"{REVIEW}:fn1",

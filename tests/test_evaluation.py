@@ -7,11 +7,11 @@ import math
 
 import pytest
 
-from assistant import evaluation as E
-from assistant import metrics as M
+from assistant.answers.judge import SupportJudge
 from assistant.config import load_settings
-from assistant.corpus import load_corpus
-from assistant.judge import SupportJudge
+from assistant.documents.corpus import load_corpus
+from assistant.evaluation import harness as E
+from assistant.evaluation import metrics as M
 
 
 def test_ranking_metrics():

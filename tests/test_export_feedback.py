@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 from docx import Document
 
-from assistant.export import conversation_markdown, write_docx
-from assistant.feedback import FeedbackStore
+from assistant.interfaces.export import conversation_markdown, write_docx
+from assistant.interfaces.feedback import FeedbackStore
 
 P29 = "国际劳工组织的附加值体现在其作为一个规范性和三方性机构，以社会对话机制来落实体面劳动议程的四项战略目标。"
 P29_QUOTE = P29

@@ -8,10 +8,10 @@ import docx
 import pytest
 from docgen import Doc, plan_doc, write_docx, write_docx_word_footnotes, write_html, write_markdown, write_pdf
 
-from assistant.corpus import CorpusError, prepare
-from assistant.formats import FormatError, convert
-from assistant.parse import parse_document
-from assistant.units import build_units
+from assistant.documents.corpus import CorpusError, prepare
+from assistant.documents.formats import FormatError, convert
+from assistant.documents.parse import parse_document
+from assistant.documents.units import build_units
 
 # Distinct sentences (an answer quotes sentences; repeated ones would be quoted twice).
 FILLER = [

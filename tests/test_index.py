@@ -18,9 +18,9 @@ from filelock import FileLock
 from test_formats import english_doc
 
 from assistant.config import ROOT
-from assistant.corpus import CorpusError, add_to_corpus, prepare, remove_from_corpus
+from assistant.documents.corpus import CorpusError, add_to_corpus, prepare, remove_from_corpus
 from assistant.engine import Engine
-from assistant.index import (
+from assistant.search.index import (
     IndexBusy,
     IndexCorrupt,
     IndexMissing,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from assistant.parse import ParseError, join_fragments, parse_text
-from assistant.units import build_units
+from assistant.documents.parse import ParseError, join_fragments, parse_text
+from assistant.documents.units import build_units
 
 DOC = "GB.334-INS-3-1"
 

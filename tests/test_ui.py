@@ -249,8 +249,8 @@ def multi_app(tmp_path_factory):
     from test_formats import LOREM, english_doc
 
     from assistant.config import load_settings
-    from assistant.corpus import add_to_corpus, prepare
-    from assistant.index import build_index
+    from assistant.documents.corpus import add_to_corpus, prepare
+    from assistant.search.index import build_index
 
     tmp = tmp_path_factory.mktemp("multi-ui")
     s = load_settings(corpus_dir=copy_corpus(tmp / "corpus"), index_dir=tmp / "index", embed_model="e5-small")

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import models
+from . import weights
 
 
 class Embedder(Protocol):
@@ -79,7 +79,7 @@ def get_embedder(name: str, models_dir: Path) -> Embedder:
         key = (name, models_dir)
         if key not in _loaded:
             if name == "embeddinggemma":
-                _loaded[key] = GemmaEmbedder(models.require(models_dir, name))
+                _loaded[key] = GemmaEmbedder(weights.require(models_dir, name))
             elif name == "e5-small":
                 _loaded[key] = E5Embedder()
             else:

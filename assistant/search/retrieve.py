@@ -8,8 +8,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..documents.units import Unit
 from .keyword import tokenize
-from .units import Unit
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 

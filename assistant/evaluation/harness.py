@@ -13,11 +13,11 @@ import re
 import time
 from pathlib import Path
 
+from ..answers.answer import language_of
+from ..documents.text import split_sentences
 from . import metrics as M
-from .answer import language_of
-from .sentences import split_sentences
 
-EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 GOLD = EVAL_DIR / "gold" / "questions.jsonl"
 SUPPORT_GOLD = EVAL_DIR / "gold" / "support.jsonl"
 THRESHOLDS = EVAL_DIR / "thresholds.json"
@@ -149,7 +149,7 @@ def breakdown(rows: list[dict]) -> dict:
 
 def run(engine, gold: list[dict], retrieval: str = "hybrid") -> list[dict]:
     """This assistant's JSON answers to the gold questions (an invalid question yields an error record)."""
-    from .engine import InvalidQuestion
+    from ..engine import InvalidQuestion
 
     answers = []
     for g in gold:

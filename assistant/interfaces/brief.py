@@ -17,8 +17,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answer import LANGUAGE_NAMES, language_of
-from .engine import validate
+from ..answers.answer import LANGUAGE_NAMES, language_of
+from ..engine import validate
 
 MIN_MESSAGES, MAX_MESSAGES = 3, 7
 
@@ -214,7 +214,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、])\s+", re.M)
 def _generate(engine, make_messages, units: list, quoted: dict, timings: dict) -> Generator[str, None, str]:
     """Prompt the model with the sources cut to the brief's budget (and its context), stream its text,
     return it whole; a failure is `LLMFailed`."""
-    from .generate import fit_prompt, generate
+    from ..answers.generate import fit_prompt, generate
 
     s = engine.settings
     messages, _ = fit_prompt(engine.llm, make_messages, units, quoted, s.llm_brief_source_chars, s.llm_brief_max_tokens)
@@ -237,9 +237,9 @@ def _claims(raw: str, example: str = "") -> str:
 def _write_messages(engine, b: Briefing, units: list, quoted: dict[str, list[str]], high: int) -> Iterator[str]:
     """Replace the quoted key messages with the model's, keeping only supported sentences (topped up
     with quoted ones to MIN_MESSAGES); on a model failure keep the quoted ones and say why."""
-    from . import prompt as P
-    from .generate import LLMFailed
-    from .grounding import ground
+    from ..answers import prompt as P
+    from ..answers.generate import LLMFailed
+    from ..answers.grounding import ground
 
     def make(sources):
         return P.brief_messages(b.topic, sources, b.language, MIN_MESSAGES, high)
@@ -269,9 +269,9 @@ def _write_messages(engine, b: Briefing, units: list, quoted: dict[str, list[str
 def _restate(engine, b: Briefing, units: list) -> Iterator[str]:
     """Deliverables quoted in another language than the note's, restated by the model in the note's
     language; a restatement is kept only where its deliverable supports it (else the quote stays)."""
-    from . import prompt as P
-    from .generate import LLMFailed
-    from .grounding import ground
+    from ..answers import prompt as P
+    from ..answers.generate import LLMFailed
+    from ..answers.grounding import ground
 
     engine.seed_judge(engine.index.sentence_vectors([u.id for u in units]))
     timings: dict[str, float] = {}

@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from .sentences import split_sentences
+from ..documents.text import split_sentences
 
 _NOISE = re.compile(r"[\s\u00a0⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 

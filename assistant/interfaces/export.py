@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from .parse import SUPERSCRIPTS
+from ..documents.parse import SUPERSCRIPTS
 
 DEFAULT_TITLE = "GB.334/INS/3/1 — conversation"
 EAST_ASIAN_FONT = "WenQuanYi Micro Hei"

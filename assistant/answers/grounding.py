@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..documents.units import Unit
 from .prompt import NO_ANSWER, neutralise
-from .units import Unit
 
 _MARKER = re.compile(
     r"\[([^\[\]\n]{1,24})\]|【([^【】\n]{1,24})】"

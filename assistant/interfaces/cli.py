@@ -18,7 +18,7 @@ class UsageError(ValueError):
 
 
 def _settings(args):
-    from .config import load_settings
+    from ..config import load_settings
 
     overrides = {}
     if getattr(args, "index", None):
@@ -36,7 +36,7 @@ def _fail(message: str, code: int = EXIT_ERROR) -> int:
 
 
 def cmd_ingest(args) -> int:
-    from .index import build_index
+    from ..search.index import build_index
 
     s = _settings(args)
     if args.paths:
@@ -54,9 +54,9 @@ def cmd_ingest(args) -> int:
 
 def _ingest_files(args, s) -> int:
     """Add or replace documents: every file is read and checked before the corpus or index is touched."""
-    from . import corpus as C
-    from .formats import supported
-    from .index import build_index
+    from ..documents import corpus as C
+    from ..documents.formats import supported
+    from ..search.index import build_index
 
     paths = [Path(p) for p in args.paths]
     bad = [p for p in paths if not supported(p)]
@@ -88,8 +88,8 @@ def _ingest_files(args, s) -> int:
 
 
 def cmd_remove(args) -> int:
-    from . import corpus as C
-    from .index import build_index
+    from ..documents import corpus as C
+    from ..search.index import build_index
 
     s = _settings(args)
     known = {d.id for d in C.read_manifest(s.corpus_dir)}
@@ -104,8 +104,8 @@ def cmd_remove(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from . import corpus as C
-    from .index import read_current
+    from ..documents import corpus as C
+    from ..search.index import read_current
 
     s = _settings(args)
     docs = C.read_manifest(s.corpus_dir)
@@ -163,7 +163,7 @@ def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict |
 
 
 def cmd_ask(args) -> int:
-    from .engine import InvalidQuestion, validate
+    from ..engine import InvalidQuestion, validate
 
     s = _settings(args)
     if args.batch:
@@ -216,7 +216,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .engine import InvalidQuestion
+    from ..engine import InvalidQuestion
 
     engine = _engine(_settings(args))
     history: list[dict] = []
@@ -259,21 +259,21 @@ def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
 
 
 def cmd_models(args) -> int:
-    from . import models
+    from ..models import weights
 
     s = _settings(args)
     if args.action == "install":
-        path = models.install(args.name, s.models_dir)
+        path = weights.install(args.name, s.models_dir)
         print(f"{args.name} installed and verified in {path}")
     else:
-        for name in models.MODELS:
-            state = "installed" if models.is_installed(s.models_dir, name) else "not installed"
-            print(f"{name}: {state} ({models.MODELS[name].licence})")
+        for name in weights.MODELS:
+            state = "installed" if weights.is_installed(s.models_dir, name) else "not installed"
+            print(f"{name}: {state} ({weights.MODELS[name].licence})")
     return 0
 
 
 def cmd_eval(args) -> int:
-    from . import evaluation as E
+    from ..evaluation import harness as E
 
     s = _settings(args)
     if args.export_feedback:
@@ -335,7 +335,7 @@ def cmd_eval(args) -> int:
 def _engine_for_mode(settings, mode: str, base):
     """An engine over the same index and embedder answering in `mode`: extractive, openai, local or
     local:MODEL (an installed chat model or a .gguf path)."""
-    from .engine import Engine
+    from ..engine import Engine
 
     answer_mode, _, model = mode.partition(":")
     overrides = {"answer_mode": answer_mode} | ({"llm_model": model} if model else {})
@@ -344,16 +344,16 @@ def _engine_for_mode(settings, mode: str, base):
 
 
 def _judge(settings, engine):
-    from .embed import get_embedder
-    from .judge import SupportJudge
+    from ..answers.judge import SupportJudge
+    from ..models.embed import get_embedder
 
     embedder = engine.embedder if engine else get_embedder(settings.embed_model, settings.models_dir)
     return SupportJudge(embedder, settings.support_threshold)
 
 
 def _calibrate_judge(settings, judge, out_dir: Path) -> int:
-    from . import evaluation as E
-    from .corpus import load_corpus
+    from ..documents.corpus import load_corpus
+    from ..evaluation import harness as E
 
     _, units = load_corpus(settings.corpus_dir)
     result = E.calibrate_judge(judge, E.load_jsonl(E.SUPPORT_GOLD), {u.id: u.text for u in units})
@@ -377,7 +377,7 @@ def cmd_brief(args) -> int:
     from . import brief as B
 
     s = _settings(args)
-    from .engine import InvalidQuestion, validate
+    from ..engine import InvalidQuestion, validate
 
     try:
         validate(args.topic, s.max_question_chars, "topic")  # before loading any model
@@ -404,7 +404,7 @@ def cmd_brief(args) -> int:
 
 
 def _engine(settings):
-    from .engine import Engine
+    from ..engine import Engine
 
     return Engine(settings)
 
@@ -489,10 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .corpus import CorpusError
-    from .engine import InvalidQuestion
-    from .index import IndexError_
-    from .models import ModelMissing
+    from ..documents.corpus import CorpusError
+    from ..engine import InvalidQuestion
+    from ..models.weights import ModelMissing
+    from ..search.index import IndexError_
 
     try:
         return args.func(args)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .models import CHAT_MODELS, ModelMissing, is_installed, require
+from ..config import Settings
+from .weights import CHAT_MODELS, ModelMissing, is_installed, require
 
 
 class LLMUnavailable(RuntimeError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from .parse import SUPERSCRIPTS, superscript_number
-from .units import Unit
+from ..documents.parse import SUPERSCRIPTS, superscript_number
+from ..documents.units import Unit
 
 _LABEL = re.compile(r"\[([^\[\]]{1,40})\]")
 _MARKERS = re.compile(f"[{SUPERSCRIPTS}]+")

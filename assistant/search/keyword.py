@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from .units import SYMBOL
+from ..documents.units import SYMBOL
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z\-+]*[A-Za-z0-9+]|[A-Za-z]|\d+(?:[.\-]\d+)*")

@@ -9,9 +9,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .parse import FOCUS_AREA
-from .sentences import split_sentences
-from .units import Unit
+from ..documents.parse import FOCUS_AREA
+from ..documents.text import split_sentences
+from ..documents.units import Unit
 
 _LISTING = re.compile(r"how many|list|all|which|what are|number of|哪些|几个|几项|多少|列出|全部|所有|一共|总共", re.I)
 # "Which deliverable concerns X?" asks about content; only counting or listing them all is structural.

@@ -13,9 +13,9 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
+from ..documents.units import Unit
 from . import prompt as P
 from .grounding import Grounded, ground
-from .units import Unit
 
 
 class LLMFailed(RuntimeError):

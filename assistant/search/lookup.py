@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..documents.units import SYMBOL, Unit
 from .keyword import tokenize
-from .units import SYMBOL, Unit
 
 _PARA = re.compile(r"第\s*(\d{1,4})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(\d{1,4})\b", re.IGNORECASE)
 _NOTE = re.compile(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .sentences import split_sentences
-from .units import Unit
+from ..documents.text import split_sentences
+from ..documents.units import Unit
 
 NO_ANSWER = "NOT_IN_SOURCES"
 

@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
-from .corpus import DocumentInfo, load_documents
+from ..config import Settings
+from ..documents.corpus import DocumentInfo, load_documents
+from ..documents.text import split_sentences
+from ..documents.units import Unit, link_symbols
 from .keyword import BM25, tokenize
-from .sentences import split_sentences
-from .units import Unit, link_symbols
 
 FORMAT = 2  # bump when the parser or the stored layout changes: forces a rebuild
 
@@ -224,7 +224,7 @@ def build_index(settings: Settings, progress: bool = True, embedder=None, change
 
 
 def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: float) -> BuildReport:
-    from .embed import get_embedder
+    from ..models.embed import get_embedder
 
     model = settings.embed_model
     try:
