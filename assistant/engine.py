@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from .answers import answer as A
 from .answers.followup import is_followup, standalone_question
 from .config import Settings
+from .documents.text import language_of
 from .search import aggregate, lookup
 from .search.retrieve import RetrievalMode, Retriever
 
@@ -104,7 +105,7 @@ class Engine:
         """
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
-        lang = A.language_of(q)
+        lang = language_of(q)
         standalone, rewrite_ms = self._standalone(q, history)
         result = A.Answer(question=q, answer="", answered=False, standalone=standalone, language=lang, id=qid)
         if rewrite_ms is not None:

@@ -39,8 +39,8 @@ def main() -> int:
     p.add_argument("--topics", type=int, default=len(TOPICS))
     args = p.parse_args()
 
-    from assistant.answers.answer import language_of
     from assistant.config import load_settings
+    from assistant.documents.text import language_of
     from assistant.engine import Engine
     from assistant.interfaces.brief import build_briefing
     from assistant.models.llm import make_llm

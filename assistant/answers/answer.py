@@ -9,15 +9,6 @@ import numpy as np
 
 from ..documents.units import Unit
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def language_of(text: str) -> str:
-    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
-    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    return "zh" if cjk and cjk >= 0.25 * latin else "en"
-
 
 @dataclass
 class Citation:

@@ -112,7 +112,7 @@ class Prepared:
 def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_id=None) -> Prepared:
     """Read a file and its metadata (command-line values win over what the file says); nothing is
     written, so a broken or unsupported file fails here with the corpus and index untouched."""
-    from ..answers.answer import language_of
+    from .text import language_of
 
     converted, parsed = read_file(path)
     meta = converted.meta

@@ -1,4 +1,4 @@
-"""Split unit text into sentences, the grain at which extractive answers quote and cite."""
+"""Text utilities every stage uses: sentences (the grain at which answers quote and cite) and language."""
 
 from __future__ import annotations
 
@@ -21,3 +21,13 @@ def split_sentences(text: str) -> list[str]:
         else:
             out.append(piece)
     return out
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def language_of(text: str) -> str:
+    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    return "zh" if cjk and cjk >= 0.25 * latin else "en"

@@ -13,8 +13,7 @@ import re
 import time
 from pathlib import Path
 
-from ..answers.answer import language_of
-from ..documents.text import split_sentences
+from ..documents.text import language_of, split_sentences
 from . import metrics as M
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"

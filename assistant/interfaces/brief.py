@@ -17,7 +17,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..answers.answer import LANGUAGE_NAMES, language_of
+from ..answers.answer import LANGUAGE_NAMES
+from ..documents.text import language_of
 from ..engine import validate
 
 MIN_MESSAGES, MAX_MESSAGES = 3, 7
