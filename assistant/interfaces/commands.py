@@ -1,0 +1,408 @@
+"""The command bodies behind `python -m assistant …` (the parser is in cli.py).
+
+Heavy libraries load inside each command, only once it needs them: `--help` and input validation are instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+EXIT_USAGE, EXIT_ERROR = 2, 1
+
+
+class UsageError(ValueError):
+    """Bad command-line input: a clear message and exit status 2."""
+
+
+def _settings(args):
+    from ..config import load_settings
+
+    overrides = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    if getattr(args, "corpus", None):
+        overrides["corpus_dir"] = Path(args.corpus)
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
+    return load_settings(**overrides)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_ingest(args) -> int:
+    from ..search.index import build_index
+
+    s = _settings(args)
+    if args.paths:
+        return _ingest_files(args, s)
+    report = build_index(s, progress=not args.quiet)
+    if report.unchanged:
+        print(f"index up to date (build {report.build_id}, {report.units} units): nothing to do")
+    else:
+        print(
+            f"built index {report.build_id}: {report.units} units, {report.sentences} sentences; "
+            f"embedded {report.embedded}, reused {report.reused} from cache; {report.seconds:.1f} s"
+        )
+    return 0
+
+
+def _ingest_files(args, s) -> int:
+    """Add or replace documents: every file is read and checked before the corpus or index is touched."""
+    from ..documents import corpus as C
+    from ..documents.formats import supported
+    from ..search.index import build_index
+
+    paths = [Path(p) for p in args.paths]
+    bad = [p for p in paths if not supported(p)]
+    if bad:
+        return fail(
+            f"unsupported file type: {', '.join(map(str, bad))} (PDF, DOCX, HTML, Markdown or text)", EXIT_USAGE
+        )
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        return fail(f"no such file: {', '.join(map(str, missing))}", EXIT_USAGE)
+    if len(paths) > 1 and (args.symbol or args.id or args.title):
+        return fail("--symbol, --id and --title name one document: give one file with them", EXIT_USAGE)
+    prepared = [C.prepare(p, args.symbol, args.title, args.lang, args.date, args.id) for p in paths]
+    done: dict = {}
+    report = build_index(
+        s,
+        progress=not args.quiet,
+        change=lambda: done.update(zip(("added", "replaced"), C.add_to_corpus(s.corpus_dir, prepared))),
+    )
+    for p in prepared:
+        verb = "replaced" if p.info.id in done.get("replaced", ()) else "added"
+        info = p.info
+        print(f"{verb} {info.id} ({info.symbol or 'no symbol'}, {info.language}, {len(p.units)} units): {info.title}")
+    print(
+        f"index {report.build_id}: {len(report.indexed)} document(s) indexed, {report.embedded} texts embedded; "
+        f"{report.units} units in all; {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_remove(args) -> int:
+    from ..documents import corpus as C
+    from ..search.index import build_index
+
+    s = _settings(args)
+    known = {d.id for d in C.read_manifest(s.corpus_dir)}
+    unknown = [i for i in args.ids if i not in known]
+    if unknown:
+        return fail(f"no document {', '.join(unknown)} in the corpus (see: python -m assistant list)")
+    report = build_index(s, progress=False, change=lambda: C.remove_from_corpus(s.corpus_dir, args.ids))
+    print(
+        f"removed {', '.join(args.ids)}; index {report.build_id}: {report.units} units in all; {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_list(args) -> int:
+    from ..documents import corpus as C
+    from ..search.index import read_current
+
+    s = _settings(args)
+    docs = C.read_manifest(s.corpus_dir)
+    current = read_current(s.index_dir) or {}
+    counts = {d["info"]["id"]: d["units"] for d in current.get("documents", [])}
+    if args.json:
+        rows = [{**d.__dict__, "units": counts.get(d.id)} for d in docs]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for d in docs:
+        units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
+        print(f"{d.id}\t{d.symbol or '-'}\t{d.language}\t{d.date or '-'}\t{units}\t{d.title}")
+    return 0
+
+
+def format_answer(a) -> str:
+    lines = [a.answer]
+    if a.mode == "generated":
+        dropped = len((a.grounding or {}).get("dropped") or [])
+        lines.append(
+            f"({a.backend}; citations checked" + (f", {dropped} unsupported sentence(s) removed)" if dropped else ")")
+        )
+    if a.fallback:
+        lines.append(f"(note: {a.fallback})")
+    if a.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in a.citations:
+            u = c.unit
+            section = " > ".join(u.section)
+            lines.append(f"  [{u.label}] {u.doc} — {section}")
+            for symbol, doc in u.links:
+                lines.append(f"      {symbol}: " + (f"in the corpus as {doc}" if doc else "not in the corpus"))
+    return "\n".join(lines)
+
+
+def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict | None, str | None]]:
+    """(line number, request or None, error or None) for each non-empty JSON line."""
+    out = []
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or (need_question and "question" not in req):
+                raise ValueError('each line must be a JSON object with a "question"')
+            history = req.get("history") or []
+            if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
+                raise ValueError('"history" must be a list of {"role", "content"} objects')
+            out.append((n, req, None))
+        except ValueError as e:
+            out.append((n, None, f"line {n}: {e}"))
+    return out
+
+
+def cmd_ask(args) -> int:
+    from ..engine import InvalidQuestion, validate
+
+    s = _settings(args)
+    if args.batch:
+        try:
+            requests = _read_batch(args.batch)
+        except OSError as e:
+            return fail(f"cannot read {args.batch}: {e}", EXIT_USAGE)
+        engine = _engine(s)
+        bad = 0
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            for n, req, err in requests:
+                rid = req.get("id", n) if req else n
+                if err is None:
+                    try:
+                        a = engine.ask(
+                            req["question"],
+                            req.get("history"),
+                            retrieval=args.retrieval,
+                            qid=rid,
+                            doc=req.get("doc", args.doc),
+                        )
+                        record = a.to_dict()
+                    except InvalidQuestion as e:
+                        err = f"line {n}: {e}"
+                if err is not None:
+                    bad += 1
+                    print(f"error: {err}", file=sys.stderr)
+                    record = {"id": rid, "question": (req or {}).get("question"), "error": err, "answered": False}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.flush()
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        return EXIT_ERROR if bad else 0
+
+    if args.question is None:
+        return fail('give a question, e.g. ask "What does paragraph 12 say?", or --batch FILE.jsonl', EXIT_USAGE)
+    try:
+        validate(args.question, s.max_question_chars)  # before loading any model
+    except InvalidQuestion as e:
+        return fail(str(e), EXIT_USAGE)
+    events = _engine(s).ask_stream(args.question, retrieval=args.retrieval, doc=args.doc)
+    a = _stream_to_terminal(events) if not args.json else [e for e in events if not isinstance(e, str)][-1]
+    if args.json:
+        print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(a))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from ..engine import InvalidQuestion
+
+    engine = _engine(_settings(args))
+    history: list[dict] = []
+    print("Ask about GB.334/INS/3/1 in Chinese or English. Empty line or Ctrl-D to quit; /new starts over.")
+    while True:
+        try:
+            q = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not q:
+            return 0
+        if q == "/new":
+            history = []
+            print("(new conversation)")
+            continue
+        try:
+            a = _stream_to_terminal(engine.ask_stream(q, history))
+        except InvalidQuestion as e:
+            print(f"error: {e}")
+            continue
+        print(format_answer(a))
+        history += [{"role": "user", "content": q}, {"role": "assistant", "content": a.answer}]
+
+
+def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
+    """Print a written answer's words as they come (a draft), then return the checked answer."""
+    drafted = False
+    for event in events:
+        if isinstance(event, str):
+            if not drafted:
+                print("(draft) ", end="", file=out)
+                drafted = True
+            print(event, end="", flush=True, file=out)
+        else:
+            if drafted:
+                print(f"\n\n{checked}", file=out)
+            return event
+    raise RuntimeError("no answer")
+
+
+def cmd_models(args) -> int:
+    from ..models import weights
+
+    s = _settings(args)
+    if args.action == "install":
+        path = weights.install(args.name, s.models_dir)
+        print(f"{args.name} installed and verified in {path}")
+    else:
+        for name in weights.MODELS:
+            state = "installed" if weights.is_installed(s.models_dir, name) else "not installed"
+            print(f"{name}: {state} ({weights.MODELS[name].licence})")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from ..evaluation import harness as E
+
+    s = _settings(args)
+    if args.export_feedback:
+        from .feedback import FeedbackStore
+
+        n = FeedbackStore(s.index_dir / "feedback.sqlite").export_gold_candidates(Path(args.export_feedback))
+        print(f"{n} feedback records written to {args.export_feedback} as gold-set candidates")
+        return 0
+    gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
+    if args.limit:
+        gold = E.subset(gold, args.limit)
+    out_dir = Path(args.out) if args.out else E.REPORTS
+    engine = None if args.answers else _engine(s)
+    judge = _judge(s, engine)
+    if args.judge:
+        return _calibrate_judge(s, judge, out_dir)
+
+    if args.answers:
+        runs = {Path(args.answers).stem: _load_answers(args.answers)}
+    elif args.answer_modes:
+        runs = {}
+        for mode in args.answer_modes.split(","):
+            eng = _engine_for_mode(s, mode, engine)
+            runs[f"{s.embed_model}-{args.retrieval}-{eng.backend}"] = E.run(eng, gold, retrieval=args.retrieval)
+    else:
+        modes = ["hybrid", "dense", "keyword"] if args.compare else [args.retrieval]
+        runs = {f"{s.embed_model}-{m}-extractive": E.run(engine, gold, retrieval=m) for m in modes}
+
+    summaries: dict = {}
+    main = list(E.MAIN) if args.answer_modes else [m for m in E.MAIN if m != "language_match"]
+    name = E.report_name(args.name or ("compare" if len(runs) > 1 else next(iter(runs))))
+    per_config = {}
+    for config, answers in runs.items():
+        rows = E.score(gold, answers, judge)
+        results = E.breakdown(rows)
+        summaries[config] = results["all"]
+        per_config[config] = (results, rows)
+    plot = E.plot_comparison(summaries, main, out_dir / f"{name}.png")
+    for config, (results, rows) in per_config.items():
+        base = out_dir / E.report_name(config)
+        record = {"config": config, "settings": s.model_dump(mode="json"), "results": results, "questions": rows}
+        base.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        base.with_suffix(".md").write_text(E.markdown_report(config, results, rows, plot.name), encoding="utf-8")
+    latency = ["ttft_p50_ms", "ttft_p95_ms"] if args.answer_modes else []
+    table = E.comparison_table(summaries, main + latency + ["total_p50_ms", "total_p95_ms"])
+    if len(runs) > 1:
+        (out_dir / f"{name}.md").write_text(f"# Ablation\n\n![metrics]({plot.name})\n\n{table}\n", encoding="utf-8")
+    print(table)
+    print(f"\nreports in {out_dir}: {', '.join(E.report_name(c) for c in runs)} (.json, .md), {plot.name}")
+    if args.check:
+        floors = json.loads(E.THRESHOLDS.read_text(encoding="utf-8"))
+        bad = [f"{c}: {line}" for c, summ in summaries.items() for line in E.check_floors(summ, floors)]
+        for line in bad:
+            print(f"REGRESSION {line}", file=sys.stderr)
+        return EXIT_ERROR if bad else 0
+    return 0
+
+
+def _engine_for_mode(settings, mode: str, base):
+    """An engine over the same index and embedder answering in `mode`: extractive, openai, local or
+    local:MODEL (an installed chat model or a .gguf path)."""
+    from ..engine import Engine
+
+    answer_mode, _, model = mode.partition(":")
+    overrides = {"answer_mode": answer_mode} | ({"llm_model": model} if model else {})
+    s = settings.model_copy(update=overrides)
+    return Engine(s, index=base.index, embedder=base.embedder)
+
+
+def _judge(settings, engine):
+    from ..answers.judge import SupportJudge
+    from ..models.embed import get_embedder
+
+    embedder = engine.embedder if engine else get_embedder(settings.embed_model, settings.models_dir)
+    return SupportJudge(embedder, settings.support_threshold)
+
+
+def _calibrate_judge(settings, judge, out_dir: Path) -> int:
+    from ..documents.corpus import load_corpus
+    from ..evaluation import harness as E
+
+    _, units = load_corpus(settings.corpus_dir)
+    result = E.calibrate_judge(judge, E.load_jsonl(E.SUPPORT_GOLD), {u.id: u.text for u in units})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{E.report_name('judge')}-{settings.embed_model}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _load_answers(path: str) -> list[dict]:
+    answers = []
+    for _, req, err in _read_batch(path, need_question=False):
+        if err:
+            raise UsageError(err)
+        answers.append(req)
+    return answers
+
+
+def cmd_brief(args) -> int:
+    from . import brief as B
+
+    s = _settings(args)
+    from ..engine import InvalidQuestion, validate
+
+    try:
+        validate(args.topic, s.max_question_chars, "topic")  # before loading any model
+    except InvalidQuestion as e:
+        return fail(str(e), EXIT_USAGE)
+    try:
+        stream = B.build_briefing_stream(
+            _engine(s), args.topic, language=args.lang, max_messages=args.messages, doc=args.doc
+        )
+        # The model's draft goes to stderr: stdout is the checked note (`brief TOPIC > note.md`).
+        b = _stream_to_terminal(stream, out=sys.stderr, checked="(draft checked; the note follows on stdout)")
+    except B.NoMaterial as e:
+        return fail(str(e))
+    md = B.to_markdown(b)
+    if args.json:
+        print(json.dumps(b.to_dict(), ensure_ascii=False, indent=2))
+    if args.md:
+        Path(args.md).write_text(md, encoding="utf-8")
+    if args.docx:
+        B.markdown_to_docx(md, Path(args.docx), b.symbol)
+    if not args.json:
+        print(md)
+    return 0
+
+
+def _engine(settings):
+    from ..engine import Engine
+
+    return Engine(settings)
