@@ -9,6 +9,7 @@ import os
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -170,29 +171,68 @@ def doc_titles(docs) -> dict | None:
     return {d.id: f"{d.symbol or d.id} — {d.title}" for d in docs} if len(docs) > 1 else None
 
 
-def build_app(settings):
+@dataclass
+class Page:
+    """What every part of the page shares: the settings, the engine, the corpus and the exports' folder."""
+
+    settings: object
+    holder: EngineHolder
+    docs: list
+    units: list
+    modes: list[tuple[str, str]]  # answer modes a reader can pick: (label, value)
+    feedback: object
+    export_dir: Path
+    i18n: object
+
+    @property
+    def by_id(self) -> dict:
+        return {u.id: u for u in self.units}
+
+    @property
+    def names(self) -> dict | None:
+        """Document names for citations, only when there are several documents."""
+        return {d.id: d.symbol or d.id for d in self.docs} if len(self.docs) > 1 else None
+
+    @property
+    def default_mode(self) -> str:
+        return self.modes[0][1]
+
+
+def load_page(settings) -> Page:
+    """The corpus and settings the page is built from; no model is loaded (the document view needs none)."""
     import gradio as gr
 
     from assistant.documents.corpus import load_corpus
-    from assistant.interfaces import render
-    from assistant.interfaces.export import conversation_markdown, write_docx
     from assistant.interfaces.feedback import FeedbackStore
     from assistant.models.llm import backend_name
 
-    holder = EngineHolder(settings)
     backend = backend_name(settings)
-    # Answer modes a reader can pick: written (when a model is configured) or quoted.
     modes = [("quoted (extractive)", "extractive")]
     if backend != "extractive":
         modes.insert(0, (f"written by {backend}, citations checked", "written"))
-    default_mode = modes[0][1]
-    docs, units = load_corpus(settings.corpus_dir)  # the document view needs no model
-    units = corpus_links(docs, units)
-    names = {d.id: d.symbol or d.id for d in docs} if len(docs) > 1 else None  # name documents when several
-    by_id = {u.id: u for u in units}
-    feedback = FeedbackStore(settings.index_dir / "feedback.sqlite")
-    export_dir = Path(tempfile.mkdtemp(prefix="ilo-export-"))
-    i18n = gr.I18n(**TEXT)
+    docs, units = load_corpus(settings.corpus_dir)
+    return Page(
+        settings=settings,
+        holder=EngineHolder(settings),
+        docs=docs,
+        units=corpus_links(docs, units),
+        modes=modes,
+        feedback=FeedbackStore(settings.index_dir / "feedback.sqlite"),
+        export_dir=Path(tempfile.mkdtemp(prefix="ilo-export-")),
+        i18n=gr.I18n(**TEXT),
+    )
+
+
+def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
+    """The conversation: question box, streamed answers, ratings and comments, exports, new conversation.
+    An answer hands its first citation to `target`, which opens it in the source panel."""
+    import gradio as gr
+
+    from assistant.interfaces import render
+    from assistant.interfaces.export import conversation_markdown, write_docx
+
+    i18n, settings = page.i18n, page.settings
+    names = page.names
 
     def ask(question, chat, turns, prefs, doc=""):
         chat, turns = list(chat or []), list(turns or [])
@@ -203,13 +243,13 @@ def build_app(settings):
 
             q = validate(question, settings.max_question_chars)
             yield "", chat + [{"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip(), gr.skip()
-            events = holder.get().ask_stream(
+            events = page.holder.get().ask_stream(
                 q,
                 engine_history(turns),
                 retrieval=prefs.get("retrieval", "hybrid"),
                 top_k=int(prefs.get("top_k", settings.top_k)),
                 doc=doc or None,
-                write=prefs.get("mode", default_mode) == "written",
+                write=prefs.get("mode", page.default_mode) == "written",
             )
             draft = ""
             for event in events:
@@ -230,11 +270,67 @@ def build_app(settings):
         yield "", chat, turns, first, *exports(turns)
 
     def exports(turns):
-        stamp = len(turns)
-        md = export_dir / f"conversation-{id(turns)}-{stamp}.md"
+        stem = page.export_dir / f"conversation-{id(turns)}-{len(turns)}"
+        md = stem.with_suffix(".md")
         md.write_text(conversation_markdown(turns), encoding="utf-8")
-        docx = write_docx(turns, export_dir / f"conversation-{id(turns)}-{stamp}.docx")
+        docx = write_docx(turns, stem.with_suffix(".docx"))
         return gr.update(value=str(md)), gr.update(value=str(docx))
+
+    def rate(turns, data: gr.LikeData):
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        turn = (turns or [])[index // 2] if index // 2 < len(turns or []) else None
+        if turn is None:
+            return None, "⚠️ Nothing to rate."
+        rating = "up" if data.liked is True or data.liked == "Like" else "down"
+        fid = page.feedback.add(turn["answer"], rating)
+        return fid, f"Thank you: feedback #{fid} saved ({'👍' if rating == 'up' else '👎'})."
+
+    def pick_example(data: gr.SelectData) -> str:  # typed, so Gradio passes the event data to it
+        return data.value["text"]
+
+    def comment(fid, text):
+        if fid is None:
+            return "⚠️ Rate an answer first (👍 / 👎), then add a comment."
+        page.feedback.set_comment(int(fid), text or "")
+        return f"Comment saved with feedback #{fid}."
+
+    last_feedback = gr.State(None)
+    chat = gr.Chatbot(
+        height=520,
+        elem_id="chat",
+        placeholder=i18n("empty"),
+        examples=[{"text": q} for q in EXAMPLES],
+        feedback_options=("Like", "Dislike"),
+    )
+    with gr.Row():
+        box = gr.Textbox(placeholder=i18n("ask"), show_label=False, scale=8, elem_id="question", max_lines=6)
+        send = gr.Button(i18n("send"), variant="primary", scale=1, elem_id="send")
+    with gr.Row():
+        note = gr.Textbox(label=i18n("comment"), scale=6, elem_id="comment")
+        save_note = gr.Button(i18n("send_comment"), scale=1, elem_id="save-comment")
+    status = gr.Markdown(elem_id="status")
+    with gr.Row():
+        new = gr.Button(i18n("new"), elem_id="new")
+        export_md = gr.DownloadButton(i18n("export_md"), elem_id="export-md")
+        export_docx = gr.DownloadButton(i18n("export_docx"), elem_id="export-docx")
+
+    outputs = [box, chat, turns, target, export_md, export_docx]
+    box.submit(ask, [box, chat, turns, prefs, doc_pref], outputs)
+    send.click(ask, [box, chat, turns, prefs, doc_pref], outputs)
+    chat.example_select(pick_example, None, box)
+    new.click(lambda: ([], [], ""), None, [chat, turns, status])
+    chat.like(rate, [turns], [last_feedback, status])
+    save_note.click(comment, [last_feedback, note], status)
+
+
+def source_part(page: Page, turns, target) -> None:
+    """The source panel: the cited unit with the sentences the answers quoted marked, and ← / → to its
+    neighbours. Opened by `target` (a citation click, or an answer's first citation)."""
+    import gradio as gr
+
+    from assistant.interfaces import render
+
+    by_id, units = page.by_id, page.units
 
     def show_source(target, turns):
         uid = (target or "").split("|")[0]
@@ -259,19 +355,53 @@ def build_app(settings):
         if current not in by_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         prev, nxt = render.neighbours(by_id[current], units)
-        target = prev if direction < 0 else nxt
-        return show_source(target.id, turns) if target else (gr.skip(),) * 4
+        moved_to = prev if direction < 0 else nxt
+        return show_source(moved_to.id, turns) if moved_to else (gr.skip(),) * 4
+
+    current = gr.State(None)
+    gr.Markdown(f"### {TEXT['en']['source']} / {TEXT['zh']['source']}")
+    source = gr.HTML(
+        f"<p class='source-empty'>{TEXT['en']['source_empty']}<br>{TEXT['zh']['source_empty']}</p>",
+        elem_id="source-panel",
+    )
+    with gr.Row():
+        prev_btn = gr.Button("←", elem_id="prev", interactive=False)
+        next_btn = gr.Button("→", elem_id="next", interactive=False)
+    target.render()
+
+    panel = [source, current, prev_btn, next_btn]
+    target.change(show_source, [target, turns], panel)
+    prev_btn.click(lambda c, t: step(c, t, -1), [current, turns], panel)
+    next_btn.click(lambda c, t: step(c, t, 1), [current, turns], panel)
+
+
+def document_part(page: Page) -> None:
+    """The document view: every unit in reading order, with a search box that marks its matches."""
+    import gradio as gr
+
+    from assistant.interfaces import render
+
+    titles = doc_titles(page.docs)
+    search = gr.Textbox(label=page.i18n("search"), elem_id="doc-search")
+    document = gr.HTML(render.document_html(page.units, titles=titles), elem_id="document")
+    search.change(lambda q: render.document_html(page.units, q, titles), search, document)
+
+
+def briefing_part(page: Page, prefs, doc_pref) -> None:
+    """The Briefing tab: a topic → a cited note in an editor, exported as Markdown and DOCX. A configured
+    model's draft of the key messages streams into the status line, then the checked note fills the editor."""
+    import gradio as gr
+
+    i18n = page.i18n
 
     def draft_brief(topic, lang_choice, prefs, doc=""):
-        """The note: a configured model's draft of the key messages streams into the status line, then
-        the checked note fills the editor (the exports follow)."""
         from assistant.interfaces.brief import Briefing, NoMaterial, build_briefing_stream, to_markdown
 
-        engine = holder.get()
+        engine = page.holder.get()
         lang = None if lang_choice == "auto" else lang_choice
         draft = ""
         try:
-            write = (prefs or {}).get("mode", default_mode) == "written"
+            write = (prefs or {}).get("mode", page.default_mode) == "written"
             for event in build_briefing_stream(engine, topic or "", language=lang, write=write, doc=doc or None):
                 if isinstance(event, Briefing):
                     md = to_markdown(event)
@@ -288,134 +418,90 @@ def build_app(settings):
     def brief_files(markdown):
         from assistant.interfaces.brief import markdown_to_docx
 
-        stem = export_dir / f"briefing-{abs(hash(markdown))}"
+        stem = page.export_dir / f"briefing-{abs(hash(markdown))}"
         stem.with_suffix(".md").write_text(markdown or "", encoding="utf-8")
         markdown_to_docx(markdown or "", stem.with_suffix(".docx"))
         return gr.update(value=str(stem.with_suffix(".md"))), gr.update(value=str(stem.with_suffix(".docx")))
 
-    def rate(turns, data: gr.LikeData):
-        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
-        turn = (turns or [])[index // 2] if index // 2 < len(turns or []) else None
-        if turn is None:
-            return None, "⚠️ Nothing to rate."
-        rating = "up" if data.liked is True or data.liked == "Like" else "down"
-        fid = feedback.add(turn["answer"], rating)
-        return fid, f"Thank you: feedback #{fid} saved ({'👍' if rating == 'up' else '👎'})."
+    with gr.Row():
+        topic = gr.Textbox(label=i18n("topic"), scale=5, elem_id="brief-topic")
+        brief_lang = gr.Radio(["auto", "en", "zh"], value="auto", show_label=False, scale=2, elem_id="brief-lang")
+        make_brief = gr.Button(i18n("make_brief"), variant="primary", scale=1, elem_id="make-brief")
+    brief_status = gr.Markdown(elem_id="brief-status")
+    editor = gr.Textbox(label=i18n("editor"), lines=24, max_lines=60, elem_id="brief-editor")
+    with gr.Row():
+        brief_md = gr.DownloadButton(i18n("export_md"), elem_id="brief-md")
+        brief_docx = gr.DownloadButton(i18n("export_docx"), elem_id="brief-docx")
 
-    def pick_example(data: gr.SelectData) -> str:  # typed, so Gradio passes the event data to it
-        return data.value["text"]
+    brief_out = [editor, brief_md, brief_docx, brief_status]
+    make_brief.click(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
+    topic.submit(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
+    editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
-    def comment(fid, text):
-        if fid is None:
-            return "⚠️ Rate an answer first (👍 / 👎), then add a comment."
-        feedback.set_comment(int(fid), text or "")
-        return f"Comment saved with feedback #{fid}."
 
+def settings_part(page: Page, demo, prefs, doc_pref) -> None:
+    """The Settings tab: answer mode, retrieval, sources retrieved and the document asked about, kept per
+    browser (a mode or document no longer available falls back to the default)."""
+    import gradio as gr
+
+    i18n, settings, modes, default_mode = page.i18n, page.settings, page.modes, page.default_mode
+    mode = gr.Radio(modes, value=default_mode, label=i18n("mode"), elem_id="mode")
+    retrieval = gr.Radio(["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval")
+    top_k = gr.Slider(1, 10, step=1, value=settings.top_k, label=i18n("sources"), elem_id="top-k")
+    doc_choice = gr.Dropdown(
+        [(TEXT["en"]["all_docs"], "")] + [(f"{d.symbol or d.id} — {d.title}", d.id) for d in page.docs],
+        value="",
+        label=i18n("doc"),
+        elem_id="doc-choice",
+    )
+
+    def save_prefs(r, k, m):
+        return {"retrieval": r, "top_k": int(k), "mode": m}
+
+    for c in (retrieval, top_k, mode):
+        c.change(save_prefs, [retrieval, top_k, mode], prefs)
+    demo.load(
+        lambda p: (
+            p.get("retrieval", "hybrid"),
+            p.get("top_k", settings.top_k),
+            p["mode"] if p.get("mode") in {v for _, v in modes} else default_mode,  # the model may be gone
+        ),
+        prefs,
+        [retrieval, top_k, mode],
+    )
+    doc_choice.change(lambda d: d or "", doc_choice, doc_pref)
+    demo.load(lambda d: d if d in {x.id for x in page.docs} else "", doc_pref, doc_choice)
+
+
+def build_app(settings):
+    """The page: a chat tab (conversation beside the source panel), the document, briefing notes, settings."""
+    import gradio as gr
+
+    page = load_page(settings)
+    i18n = page.i18n
     with gr.Blocks(title="ILO document assistant") as demo:
         prefs = gr.BrowserState(
-            {"retrieval": "hybrid", "top_k": settings.top_k, "mode": default_mode}, storage_key="ilo-assistant-settings"
+            {"retrieval": "hybrid", "top_k": settings.top_k, "mode": page.default_mode},
+            storage_key="ilo-assistant-settings",
         )
+        doc_pref = gr.BrowserState("", storage_key="ilo-assistant-doc")  # the document questions are about
         turns = gr.State([])
-        current = gr.State(None)
-        last_feedback = gr.State(None)
+        # A citation click writes the unit's id here (see JS); rendered inside the source panel.
+        target = gr.Textbox(elem_id="cite-target", elem_classes=["hidden-input"], show_label=False, render=False)
         gr.Markdown(f"## {TEXT['en']['title']}")
         gr.Markdown(i18n("subtitle"))
         with gr.Tabs():
-            with gr.Tab(i18n("chat"), id="chat-tab"):
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        chat = gr.Chatbot(
-                            height=520,
-                            elem_id="chat",
-                            placeholder=i18n("empty"),
-                            examples=[{"text": q} for q in EXAMPLES],
-                            feedback_options=("Like", "Dislike"),
-                        )
-                        with gr.Row():
-                            box = gr.Textbox(
-                                placeholder=i18n("ask"), show_label=False, scale=8, elem_id="question", max_lines=6
-                            )
-                            send = gr.Button(i18n("send"), variant="primary", scale=1, elem_id="send")
-                        with gr.Row():
-                            note = gr.Textbox(label=i18n("comment"), scale=6, elem_id="comment")
-                            save_note = gr.Button(i18n("send_comment"), scale=1, elem_id="save-comment")
-                        status = gr.Markdown(elem_id="status")
-                        with gr.Row():
-                            new = gr.Button(i18n("new"), elem_id="new")
-                            export_md = gr.DownloadButton(i18n("export_md"), elem_id="export-md")
-                            export_docx = gr.DownloadButton(i18n("export_docx"), elem_id="export-docx")
-                    with gr.Column(scale=2):
-                        gr.Markdown(f"### {TEXT['en']['source']} / {TEXT['zh']['source']}")
-                        source = gr.HTML(
-                            f"<p class='source-empty'>{TEXT['en']['source_empty']}<br>{TEXT['zh']['source_empty']}</p>",
-                            elem_id="source-panel",
-                        )
-                        with gr.Row():
-                            prev_btn = gr.Button("←", elem_id="prev", interactive=False)
-                            next_btn = gr.Button("→", elem_id="next", interactive=False)
-                        target = gr.Textbox(elem_id="cite-target", elem_classes=["hidden-input"], show_label=False)
+            with gr.Tab(i18n("chat"), id="chat-tab"), gr.Row():
+                with gr.Column(scale=3):
+                    chat_part(page, turns, prefs, doc_pref, target)
+                with gr.Column(scale=2):
+                    source_part(page, turns, target)
             with gr.Tab(i18n("document"), id="doc-tab"):
-                search = gr.Textbox(label=i18n("search"), elem_id="doc-search")
-                document = gr.HTML(render.document_html(units, titles=doc_titles(docs)), elem_id="document")
+                document_part(page)
             with gr.Tab(i18n("brief"), id="brief-tab"):
-                with gr.Row():
-                    topic = gr.Textbox(label=i18n("topic"), scale=5, elem_id="brief-topic")
-                    brief_lang = gr.Radio(
-                        ["auto", "en", "zh"], value="auto", show_label=False, scale=2, elem_id="brief-lang"
-                    )
-                    make_brief = gr.Button(i18n("make_brief"), variant="primary", scale=1, elem_id="make-brief")
-                brief_status = gr.Markdown(elem_id="brief-status")
-                editor = gr.Textbox(label=i18n("editor"), lines=24, max_lines=60, elem_id="brief-editor")
-                with gr.Row():
-                    brief_md = gr.DownloadButton(i18n("export_md"), elem_id="brief-md")
-                    brief_docx = gr.DownloadButton(i18n("export_docx"), elem_id="brief-docx")
+                briefing_part(page, prefs, doc_pref)
             with gr.Tab(i18n("settings"), id="settings-tab"):
-                mode = gr.Radio(modes, value=default_mode, label=i18n("mode"), elem_id="mode")
-                retrieval = gr.Radio(
-                    ["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval"
-                )
-                top_k = gr.Slider(1, 10, step=1, value=settings.top_k, label=i18n("sources"), elem_id="top-k")
-                doc_choice = gr.Dropdown(
-                    [(TEXT["en"]["all_docs"], "")] + [(f"{d.symbol or d.id} — {d.title}", d.id) for d in docs],
-                    value="",
-                    label=i18n("doc"),
-                    elem_id="doc-choice",
-                )
-                doc_pref = gr.BrowserState("", storage_key="ilo-assistant-doc")
-
-        outputs = [box, chat, turns, target, export_md, export_docx]
-        box.submit(ask, [box, chat, turns, prefs, doc_pref], outputs)
-        send.click(ask, [box, chat, turns, prefs, doc_pref], outputs)
-        chat.example_select(pick_example, None, box)
-        new.click(lambda: ([], [], "", None), None, [chat, turns, status, current])
-        target.change(show_source, [target, turns], [source, current, prev_btn, next_btn])
-        prev_btn.click(lambda c, t: step(c, t, -1), [current, turns], [source, current, prev_btn, next_btn])
-        next_btn.click(lambda c, t: step(c, t, 1), [current, turns], [source, current, prev_btn, next_btn])
-        chat.like(rate, [turns], [last_feedback, status])
-        save_note.click(comment, [last_feedback, note], status)
-        search.change(lambda q: render.document_html(units, q, doc_titles(docs)), search, document)
-        brief_out = [editor, brief_md, brief_docx, brief_status]
-        make_brief.click(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
-        topic.submit(draft_brief, [topic, brief_lang, prefs, doc_pref], brief_out)
-        editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
-
-        def save_prefs(r, k, m):
-            return {"retrieval": r, "top_k": int(k), "mode": m}
-
-        for c in (retrieval, top_k, mode):
-            c.change(save_prefs, [retrieval, top_k, mode], prefs)
-        demo.load(
-            lambda p: (
-                p.get("retrieval", "hybrid"),
-                p.get("top_k", settings.top_k),
-                p["mode"] if p.get("mode") in {v for _, v in modes} else default_mode,  # the model may be gone
-            ),
-            prefs,
-            [retrieval, top_k, mode],
-        )
-        # The document questions are restricted to, kept per browser; one no longer in the corpus is dropped.
-        doc_choice.change(lambda d: d or "", doc_choice, doc_pref)
-        demo.load(lambda d: d if d in {x.id for x in docs} else "", doc_pref, doc_choice)
+                settings_part(page, demo, prefs, doc_pref)
     demo.queue(default_concurrency_limit=4)
     return demo, i18n
 
