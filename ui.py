@@ -95,6 +95,8 @@ a.cite { font-weight: 600; text-decoration: none; color: #1d4ed8; cursor: pointe
 .source-section { color: #555; font-size: 0.9em; }
 .source-notes p, .doc-footnote { font-size: 0.9em; color: #333; }
 .document { max-height: 70vh; overflow-y: auto; }
+.source-versions { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; }
+.source-provenance { font-size: 0.8em; color: #92400e; font-weight: 600; }
 """
 
 # Citation links in answers, the source panel and the document view carry "#cite:<unit id>"; a click
@@ -336,16 +338,14 @@ def source_part(page: Page, turns, target) -> None:
         uid = (target or "").split("|")[0]
         if uid not in by_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        quoted = [
-            s
-            for t in reversed(turns or [])
-            for c in t["answer"]["citations"]
-            if c.get("id") == uid
-            for s in c.get("quote", [])
-        ]
+        cited = [c for t in reversed(turns or []) for c in t["answer"]["citations"] if c.get("id") == uid]
+        quoted = [s for c in cited for s in c.get("quote", [])]
+        # The language the answer quoted the unit in (a language version), shown with the original beside it.
+        lang = cited[0].get("language", "") if cited else ""
+        original = (cited[0].get("official") or [""])[0] if cited else ""
         prev, nxt = render.neighbours(by_id[uid], units)
         return (
-            render.source_html(by_id[uid], by_id, quoted),
+            render.source_html(by_id[uid], by_id, quoted, lang, original),
             uid,
             gr.update(value=f"← {prev.label}" if prev else "←", interactive=prev is not None),
             gr.update(value=f"{nxt.label} →" if nxt else "→", interactive=nxt is not None),

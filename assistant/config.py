@@ -47,8 +47,11 @@ class Settings(BaseSettings):
     # Below this best question–unit similarity the documents are judged not to support an answer.
     # Per question language: EmbeddingGemma scores English questions over the Chinese text lower.
     # Calibrated on eval/gold (see eval/README.md); e5-small needs its own values.
+    # Same-language: a Chinese question over Chinese text, an English one over English text (an English
+    # document, or a language version). Cross-lingual: a question over text in another language.
     refusal_threshold_zh: float = 0.38
     refusal_threshold_en: float = 0.20
+    refusal_threshold_cross: float = 0.20
     # Units within this similarity of the best one are used to compose the answer.
     answer_window: float = 0.06
     max_answer_units: int = 3
@@ -59,6 +62,10 @@ class Settings(BaseSettings):
     support_threshold: float = 0.6
 
     lock_timeout_s: float = 600.0
+
+    # Machine translation (`translate`): a sentence whose translation is less similar to its source
+    # (cross-lingual cosine, embedding model) is retried, then flagged.
+    translate_min_similarity: float = 0.7
 
     # Written answers (language model). ILO_ANSWER_MODE=extractive|local|openai|auto.
     answer_mode: AnswerMode = "auto"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 from .answers import answer as A
 from .answers.followup import is_followup, standalone_question
@@ -121,7 +122,7 @@ class Engine:
             result.answer = A.compose_lookup(found.units, lang, {d: x[1] for d, x in self.docs.items()})
             result.answered = True
             result.mode = "lookup"
-            result.citations = [A.Citation(u, 1.0, [u.plain_text]) for u in found.units]
+            result.citations = [self._citation(u, 1.0, [A.text_in(u, lang)], lang) for u in found.units]
             result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
         elif not found.units and (agg := aggregate.answer(standalone, scope, lang)):
             self._answer_from_structure(result, agg, lang)
@@ -164,8 +165,22 @@ class Engine:
         lines = [A.cite(sentence, unit.label) for unit, sentences in agg.quoted for sentence in sentences]
         result.answer = agg.lead + "\n" + "\n".join(lines)
         result.answered, result.mode = True, "aggregate"
-        result.citations = [A.Citation(unit, 1.0, sentences) for unit, sentences in agg.quoted]
+        result.citations = [self._citation(unit, 1.0, sentences, None) for unit, sentences in agg.quoted]
         result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u, _ in agg.quoted]
+
+    def _citation(self, unit, score: float, sentences: list[str], lang: str | None) -> A.Citation:
+        """A citation of a unit quoted in the reader's language version (`lang`) when it has one."""
+        original = self.docs.get(unit.doc, ("", ""))[1]
+        quoted = lang if lang and unit.version(lang) else ""
+        return A.Citation(unit, score, sentences, lang=quoted, original=original)
+
+    def refusal_threshold(self, lang: str, evidence_language: str) -> float:
+        """Same-language evidence (the question met a text in its own language) is judged on that
+        language's threshold; cross-lingual similarity is compressed and has its own."""
+        s = self.settings
+        if evidence_language and evidence_language != lang:
+            return s.refusal_threshold_cross
+        return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
     @staticmethod
     def _notes_of(unit, picked) -> tuple[int, ...]:
@@ -193,7 +208,7 @@ class Engine:
         write: bool = True,
     ) -> Iterator[str]:
         s = self.settings
-        r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc)
+        r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc, lang=lang)
         result.timings_ms.update(r.timings_ms)
         result.evidence = r.top_dense
         result.retrieved = [
@@ -202,7 +217,7 @@ class Engine:
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
         else:
-            threshold = s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
+            threshold = self.refusal_threshold(lang, r.evidence_language)
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
                 self._refuse(result, lang, doc)
@@ -215,7 +230,7 @@ class Engine:
         units = {u.id: u for u in candidates}
         qvec = r.query_vec if r.query_vec is not None else self.embedder.embed_query(query)
         picked = A.select_sentences(
-            qvec, self.index.sentence_vectors(list(units)), units, s.max_answer_sentences, s.answer_window / 2
+            qvec, self.index.sentence_vectors(list(units), lang), units, s.max_answer_sentences, s.answer_window / 2
         )
         if not found.units and A.lacks_answer_type(result.question, [x["text"] for x, _ in picked]):
             self._refuse(result, lang, doc)
@@ -225,13 +240,16 @@ class Engine:
         by_unit: dict[str, A.Citation] = {}
         for sent, _ in picked:
             uid = sent["unit"]
-            by_unit.setdefault(uid, A.Citation(units[uid], scores.get(uid, 0.0))).sentences.append(sent["text"])
+            cited = by_unit.setdefault(uid, self._citation(units[uid], scores.get(uid, 0.0), [], sent.get("lang")))
+            cited.sentences.append(sent["text"])
         if A.ASKS_FOR_SOURCES.search(result.question):
             notes = [self.index.by_id[f"{u.doc}:fn{n}"] for u in units.values() for n in self._notes_of(u, picked)]
             notes = list({n.id: n for n in notes}.values())
             if notes:
-                result.answer += "\n" + "\n".join(A.cite(n.plain_text, n.label) for n in notes)
-                by_unit.update({n.id: A.Citation(n, scores.get(n.id, 0.0), [n.plain_text]) for n in notes})
+                result.answer += "\n" + "\n".join(A.cite(A.text_in(n, lang), n.label) for n in notes)
+                by_unit.update(
+                    {n.id: self._citation(n, scores.get(n.id, 0.0), [A.text_in(n, lang)], lang) for n in notes}
+                )
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000
@@ -245,9 +263,12 @@ class Engine:
         from .answers.generate import LLMFailed, Written, write_answer
 
         out = Written()
-        self.seed_judge(self.index.sentence_vectors([u.id for u in units]))
+        # The model reads, and the check judges against, each source in the reader's language when it has
+        # a version in it: a claim is compared with same-language text.
+        seen = [replace(u, text=v[0], versions=()) if (v := u.version(lang)) else u for u in units]
+        self.seed_judge(self.index.sentence_vectors([u.id for u in units], lang))
         try:
-            yield from write_answer(self.llm, self.judge, query, units, quoted, lang, self.settings, out)
+            yield from write_answer(self.llm, self.judge, query, seen, quoted, lang, self.settings, out)
         except LLMFailed as e:
             result.fallback = f"{e}; the answer is quoted instead"
             result.timings_ms.update(out.timings_ms)
@@ -271,7 +292,7 @@ class Engine:
         by_unit: dict[str, A.Citation] = {}
         for st in g.statements:
             for u, quote in zip(st.units, st.quotes):
-                c = by_unit.setdefault(u.id, A.Citation(u, scores.get(u.id, 0.0)))
+                c = by_unit.setdefault(u.id, self._citation(self.index.by_id[u.id], scores.get(u.id, 0.0), [], lang))
                 if quote not in c.sentences:
                     c.sentences.append(quote)
         result.answer, result.citations, result.answered = g.answer, list(by_unit.values()), True

@@ -337,3 +337,76 @@ def write_docx_word_footnotes(doc: Doc, path: Path) -> Path:
         for name, xml in parts.items():
             z.writestr(name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml)
     return path
+
+
+# --- language versions ------------------------------------------------------------------------------
+
+_HEADING_WORDS = {"重点领域": "Focus area", "可交付的成果": "deliverables", "决定草案": "Draft decision"}
+
+
+def _english_heading(head: str) -> str:
+    for zh, en in _HEADING_WORDS.items():
+        head = head.replace(zh, f" {en} ")
+    return re.sub(r"\s+", " ", re.sub(f"[{_CJK}]+", " Part ", head).replace("年", "")).strip()
+
+
+def _spelled_details(text: str) -> str:
+    """The text's details (numbers, years, months, symbols) written the English way."""
+    from assistant.documents.versions import _MONTHS, details
+
+    words = []
+    for key, n in sorted(details(text).items()):
+        kind, _, value = key.partition(":")
+        if kind == "month":
+            key = _MONTHS[int(value) - 1].title()
+        elif kind == "symbol":
+            key = value
+        words += [key] * n
+    return " ".join(words)
+
+
+def english_version_text(plan_text: str, texts: dict[str, str] | None = None, drop: tuple[str, ...] = ()) -> str:
+    """The plan's layout with English text in every unit, as an official English version would print it:
+    the same paragraph numbers, footnotes and deliverables. `texts` (unit id suffix → text) overrides the
+    made-up text of a unit, which otherwise names the unit and carries its details; `drop` leaves units out."""
+    from assistant.documents.units import build_units
+
+    parsed = parse_text(plan_text)
+    units = build_units(parsed, "X")
+    texts = texts or {}
+    lines: list[str] = []
+    notes: dict[int, str] = {}
+    section: tuple[str, ...] = ()
+
+    def english(u) -> str:
+        key = u.id.split(":", 1)[1]
+        said = texts.get(key, f"English text of the unit {key}, which concerns the plan of action")
+        return f"{said}: {_spelled_details(u.plain_text)}." + "".join(_sup(n) for n in u.footnotes)
+
+    for b, u in zip(parsed.blocks, units):
+        if u.id.split(":", 1)[1] in drop:
+            continue
+        if b.kind == "footnote":
+            notes[b.number] = english(u)
+            continue
+        if b.kind not in ("title", "purpose", "field"):
+            for depth, head in enumerate(b.section):
+                if depth >= len(section) or section[depth] != head:
+                    lines.append(_english_heading(head))
+            section = b.section
+        if b.kind == "title":
+            lines += ["Third item on the agenda", english(u)]
+        elif b.kind == "purpose":
+            lines += ["Purpose of the document", english(u)]
+        elif b.kind == "field":
+            lines.append(f"Field {u.id.rsplit('field', 1)[1]}: {english(u)}")
+        elif b.kind in ("paragraph", "decision"):
+            lines.append(f"{b.number}. {english(u)}")
+        else:
+            lines.append(f"- {english(u)}")
+    out = []
+    for line in lines:
+        out += [line, ""]
+    for n, t in sorted(notes.items()):
+        out += [f"{_sup(n)} {t}", ""]
+    return "\n".join(out)

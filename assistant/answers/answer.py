@@ -10,14 +10,29 @@ import numpy as np
 from ..documents.units import Unit
 
 
+def text_in(unit: Unit, lang: str | None) -> str:
+    """The unit's text in a language version when it has one, else its original text (markers removed)."""
+    v = unit.version(lang) if lang else None
+    return v[0] if v else unit.plain_text
+
+
+def quoted_language(unit: Unit, lang: str | None, original: str) -> tuple[str, str]:
+    """(language, provenance) of the text a reader in `lang` is shown: its version, else the original ('')."""
+    v = unit.version(lang) if lang else None
+    return (lang, v[1]) if v else (original, "")
+
+
 @dataclass
 class Citation:
     unit: Unit
     score: float
     sentences: list[str] = field(default_factory=list)  # the quoted sentences this unit supports
+    lang: str = ""  # the language of the quoted text when it is a language version's ("" : the original)
+    original: str = ""  # the document's own language
 
     def to_dict(self) -> dict:
         u = self.unit
+        version = u.version(self.lang) if self.lang else None
         return {
             "doc": u.doc,
             "label": u.label,
@@ -25,7 +40,12 @@ class Citation:
             "paragraph": u.paragraph,
             "footnote": u.footnote,
             "section": " > ".join(u.section),
-            "text": u.text,
+            "text": version[0] if version else u.text,  # the text that was quoted
+            "language": self.lang if version else self.original,
+            # The unit in every language it has, and which texts are official (the original always is).
+            "texts": {self.original or "original": u.text, **{lang: text for lang, text, _ in u.versions}},
+            "official": [self.original or "original"] + [lang for lang, _, p in u.versions if p == "official"],
+            "machine_translation": {lang: p for lang, _, p in u.versions if p != "official"},
             "score": round(float(self.score), 4),
             "id": u.id,
             "quote": self.sentences,
@@ -94,11 +114,20 @@ REFUSAL_CORPUS = {
 MAX_NAMED = 3  # documents named in a lead-in or refusal; the citations name the rest
 
 
-def _original(language: str, lang: str) -> str:
-    """' (quoted from the Chinese text)' when a document's language is not the answer's."""
+def _original(language: str, lang: str, provenance: str = "", source: str = "") -> str:
+    """' (quoted from the Chinese text)' when a document's language is not the answer's; for a quoted
+    language version, whether it is official or a machine translation (and which original is authoritative)."""
+    en, zh = LANGUAGE_NAMES.get(language, (language, language))
+    if provenance == "official":
+        return f"（{zh}正式文本）" if lang == "zh" else f" (official {en} version)"
+    if provenance:
+        src_en, src_zh = LANGUAGE_NAMES.get(source, (source, source))
+        model = provenance.removeprefix("machine translation by ")
+        if lang == "zh":
+            return f"（{model} 机器翻译，以{src_zh}原文为准）"
+        return f" ({provenance}; the {src_en} original is authoritative)"
     if language == lang:
         return ""
-    en, zh = LANGUAGE_NAMES.get(language, (language, language))
     return f"（引自{zh}原文）" if lang == "zh" else f" (quoted from the {en} text)"
 
 
@@ -111,15 +140,16 @@ def _names(items: list[str], lang: str) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def lead_in(docs: list[tuple[str, str]], lang: str) -> str:
+def lead_in(docs: list[tuple], lang: str) -> str:
     """'According to GB.334/INS/3/1 (quoted from the Chinese text):' for the quoted documents'
-    (symbol, language) pairs, in the order the answer first quotes them."""
-    docs = list(dict.fromkeys(docs))
-    langs = {language for _, language in docs}
-    if len(langs) == 1:  # one language: say it once
-        sources = _names([s for s, _ in docs], lang) + _original(langs.pop(), lang)
+    (symbol, language[, provenance, original language]) tuples, in the order the answer first quotes them."""
+    docs = [tuple(d) + ("", "")[: 4 - len(d)] for d in dict.fromkeys(docs)]
+    kinds = {d[1:] for d in docs}
+    if len(kinds) == 1:  # one language and provenance: say it once
+        language, provenance, original = kinds.pop()
+        sources = _names([d[0] for d in docs], lang) + _original(language, lang, provenance, original)
     else:
-        sources = _names([s + _original(language, lang) for s, language in docs], lang)
+        sources = _names([d[0] + _original(d[1], lang, d[2], d[3]) for d in docs], lang)
     return LEAD_IN[lang].format(sources=sources)
 
 
@@ -176,13 +206,18 @@ def cite(text: str, label: str) -> str:
 
 
 def compose_lookup(units: list[Unit], lang: str, languages: dict[str, str]) -> str:
-    """The named units in full. `languages`: document id → the document's language."""
+    """The named units in full, in the reader's language version when there is one (labelled).
+    `languages`: document id → the document's language."""
     labels = "、".join(u.label for u in units) if lang == "zh" else ", ".join(u.label for u in units)
-    body = "\n".join(cite(u.plain_text, u.label) for u in units)
-    shown = {languages.get(u.doc, "zh") for u in units}
+    body = "\n".join(cite(text_in(u, lang), u.label) for u in units)
+    shown = {quoted_language(u, lang, languages.get(u.doc, "zh")) + (languages.get(u.doc, "zh"),) for u in units}
     original = ""
-    if lang == "en" and shown != {"en"}:
-        original = f" ({'/'.join(LANGUAGE_NAMES.get(x, (x,))[0] for x in sorted(shown))} original)"
+    if len(shown) == 1 and (only := shown.pop())[1]:  # one language version, official or translated
+        original = _original(only[0], lang, only[1], only[2])
+    elif lang == "en" and {x[0] for x in shown} != {"en"}:
+        original = f" ({'/'.join(LANGUAGE_NAMES.get(x, (x,))[0] for x in sorted({x[0] for x in shown}))} original)"
+    if lang == "zh" and original:  # a version, not the original: say which, not 原文
+        return f"{labels}{original}：\n{body}"
     return f"{LOOKUP_LEAD_IN[lang].format(labels=labels, original=original)}\n{body}"
 
 
@@ -217,5 +252,10 @@ def compose_extractive(
     """The quoted sentences after a lead-in naming their documents (`docs`: id → (symbol, language))."""
     lines = [cite(s["text"], units[s["unit"]].label) for s, _ in picked]
     sep = "" if lang == "zh" else " "
-    quoted = [docs[units[s["unit"]].doc] for s, _ in picked]
+    quoted = []
+    for s, _ in picked:
+        unit = units[s["unit"]]
+        symbol, original = docs[unit.doc]
+        version = unit.version(s["lang"]) if s.get("lang") else None
+        quoted.append((symbol, s["lang"], version[1], original) if version else (symbol, original, "", original))
     return lead_in(quoted, lang) + ("\n" if lang == "en" else "") + sep.join(lines)

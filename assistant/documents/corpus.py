@@ -63,10 +63,13 @@ def read_file(path: Path):
 
 
 def document_units(info: DocumentInfo, corpus_dir: Path) -> list[Unit]:
+    """A document's units, each carrying its text in the document's language versions (if any)."""
+    from .versions import attach, read_versions
+
     path = corpus_dir / info.source
     if not path.exists():
         raise CorpusError(f"{path} (document {info.id}) does not exist")
-    return build_units(read_file(path)[1], info.id)
+    return attach(build_units(read_file(path)[1], info.id), read_versions(corpus_dir, info.id))
 
 
 def load_documents(corpus_dir: Path) -> list[tuple[DocumentInfo, list[Unit]]]:

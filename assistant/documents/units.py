@@ -34,6 +34,13 @@ class Unit:
     # (symbol, id of the corpus document with that symbol or None): filled in when the index is loaded,
     # since it depends on the rest of the corpus
     links: tuple[tuple[str, str | None], ...] = ()
+    # The unit in the document's other language versions: (lang, text, provenance), provenance being
+    # "official" or "machine translation by MODEL" (documents/versions.py); the original stays authoritative.
+    versions: tuple[tuple[str, str, str], ...] = ()
+
+    def version(self, lang: str) -> tuple[str, str] | None:
+        """(text, provenance) of this unit in a language version, or None."""
+        return next(((text, prov) for code, text, prov in self.versions if code == lang), None)
 
     @property
     def plain_text(self) -> str:
@@ -73,6 +80,7 @@ class Unit:
         tuples = ("section", "symbols", "footnotes", "cited_by")
         out = {k: tuple(v) if k in tuples else v for k, v in data.items()}
         out["links"] = tuple(tuple(x) for x in data.get("links", ()))
+        out["versions"] = tuple(tuple(x) for x in data.get("versions", ()))
         return cls(**out)
 
 

@@ -17,9 +17,10 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..answers.answer import LANGUAGE_NAMES
+from ..answers.answer import LANGUAGE_NAMES, text_in
 from ..documents.text import language_of
 from ..engine import validate
+from .render import provenance_note
 
 MIN_MESSAGES, MAX_MESSAGES = 3, 7
 
@@ -86,7 +87,11 @@ class Briefing:
                 {"text": m.text, "written": m.written, "citations": [cite(u) for u in m.units]} for m in self.messages
             ],
             "deliverables": [
-                {"text": self.restated.get(u.id, u.plain_text), "written": u.id in self.restated, **cite(u)}
+                {
+                    "text": self.restated.get(u.id, text_in(u, self.language)),
+                    "written": u.id in self.restated,
+                    **cite(u),
+                }
                 for u in self.deliverables
             ],
             "papers": [
@@ -111,6 +116,7 @@ HEADINGS = {
         "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {sources}. "
         "Every point cites its paragraph.",
         "original": " Quotations are from the {language} text.",
+        "version": "Quotations: {note}; the annex quotes the original.",
         "written": "Key messages written by {backend} and checked against the cited paragraphs",
         "removed": "; {n} unsupported sentence(s) removed",
         "topped_up": "; {n} quoted to complete the note",
@@ -130,6 +136,7 @@ HEADINGS = {
         "none": "没有直接涉及该主题的 2019 年可交付成果。",
         "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {sources}。每一要点均注明所引段落。",
         "original": "引文为{language}原文。",
+        "version": "引文：{note}；附件引用原文。",
         "written": "要点由 {backend} 撰写，并已逐句核对所引段落",
         "removed": "；删除了 {n} 个无依据的句子",
         "topped_up": "；另引用原文 {n} 条以补足要点",
@@ -170,8 +177,8 @@ def build_briefing_stream(
     # A bare topic is phrased as a question: the refusal thresholds were calibrated on questions.
     asked = language_of(topic)
     query = f"关于{topic}，文件说了什么？" if asked == "zh" else f"What does the paper say about {topic}?"
-    r = engine.retriever.retrieve(query, k=max(15, high * 3), doc=doc)
-    threshold = s.refusal_threshold_zh if asked == "zh" else s.refusal_threshold_en
+    r = engine.retriever.retrieve(query, k=max(15, high * 3), doc=doc, lang=asked)
+    threshold = engine.refusal_threshold(asked, r.evidence_language)
     if r.top_dense < threshold or not r.hits:
         where = engine.docs[doc][0] if doc else engine.symbol
         raise NoMaterial(f"{where} has nothing close enough to “{topic}” to brief on")
@@ -180,7 +187,7 @@ def build_briefing_stream(
     if len(prose) < MIN_MESSAGES:  # a narrow topic: take the best prose units even if further away
         prose += [h.unit for h in r.hits if h.unit.kind in ("paragraph", "purpose") and h.unit not in prose]
     prose = prose[: high + 2]
-    sentences = engine.index.sentence_vectors([u.id for u in prose])
+    sentences = engine.index.sentence_vectors([u.id for u in prose], lang)  # in the note's language version
     best: dict[str, tuple[float, str]] = {}
     for sent, vec in sentences:
         score = float(vec @ r.query_vec)
@@ -201,7 +208,7 @@ def build_briefing_stream(
     if engine.llm is not None and write:
         engine.seed_judge(sentences)
         yield from _write_messages(engine, b, ranked, {u.id: [best[u.id][1]] for u in ranked}, high)
-        foreign = [u for u in b.deliverables if b.documents[u.doc].language != b.language]
+        foreign = [u for u in b.deliverables if b.documents[u.doc].language != b.language and not u.version(b.language)]
         if foreign and not b.fallback:
             yield "\n\n"
             yield from _restate(engine, b, foreign)
@@ -329,7 +336,11 @@ def _provenance(b: Briefing) -> str:
 def to_markdown(b: Briefing) -> str:
     h = HEADINGS[b.language]
     purpose = h["purpose_text"].format(topic=b.topic, sources=_sources_text(b))
-    foreign = [d.language for d in b.sources if d.language != b.language]
+    versions = {v[1] for u in b.cited if (v := u.version(b.language))}
+    foreign = [d.language for d in b.sources if d.language != b.language and not versions]
+    for provenance in sorted(versions):  # quoted from a language version: say which, and what is authoritative
+        originals = {b.documents[u.doc].language for u in b.cited}
+        purpose += " " + h["version"].format(note=provenance_note(provenance, min(originals)))
     if foreign:
         names = {LANGUAGE_NAMES.get(x, (x, x))[b.language == "zh"] for x in foreign}
         purpose += h["original"].format(language="/".join(sorted(names)))
@@ -339,7 +350,7 @@ def to_markdown(b: Briefing) -> str:
     out += [f"## {h['messages']}", ""]
     out += [f"- {m.text} " + " ".join(f"[{b.ref(u)}]" for u in m.units) for m in b.messages]
     out += ["", f"## {h['deliver']}", ""]
-    out += [f"- {b.restated.get(u.id, u.plain_text)} [{b.ref(u)}]" for u in b.deliverables] or [h["none"]]
+    out += [f"- {b.restated.get(u.id, text_in(u, b.language))} [{b.ref(u)}]" for u in b.deliverables] or [h["none"]]
     out += ["", f"## {h['papers']}", ""]
     for symbol, notes, present in b.papers:
         where = ", ".join(f"[{b.ref(n)}]" for n in notes)

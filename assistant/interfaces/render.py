@@ -89,20 +89,45 @@ def _highlight(text: str, sentences: list[str]) -> str:
     return out
 
 
-def source_html(unit: Unit, by_id: dict[str, Unit], quoted: list[str] | None = None) -> str:
+def provenance_note(provenance: str, original: str) -> str:
+    """How a language version is labelled wherever it is shown (English and Chinese)."""
+    if provenance == "official":
+        return "Official version / 正式文本"
+    name = {"zh": ("Chinese", "中文"), "en": ("English", "英文")}.get(original, (original, original))
+    return f"{provenance.capitalize()}; the {name[0]} original is authoritative / 机器翻译，以{name[1]}原文为准"
+
+
+def source_html(
+    unit: Unit, by_id: dict[str, Unit], quoted: list[str] | None = None, lang: str = "", original: str = ""
+) -> str:
     """The source panel: label, section path, full text with the quoted sentences highlighted, the
-    unit's footnotes, and for a footnote the paragraphs that cite it."""
-    text = _with_footnote_links(_highlight(unit.text, quoted or []), unit.doc, escape=False)
+    unit's footnotes, and for a footnote the paragraphs that cite it. With `lang`, a language version the
+    answer quoted is shown first, labelled (official, or machine translation), with the original beside it."""
+    version = unit.version(lang) if lang else None
+    original_text = _with_footnote_links(_highlight(unit.text, [] if version else quoted or []), unit.doc, escape=False)
     parts = [
         f'<div class="source" id="source-{anchor(unit.id)}">',
         f'<h3 class="source-label">{html.escape(unit.label)} <small>{html.escape(unit.doc)}</small></h3>',
         f'<p class="source-section">{html.escape(" › ".join(unit.section))}</p>',
-        f'<p class="source-text">{text}</p>',
     ]
+    if version:
+        label = html.escape(provenance_note(version[1], original))
+        parts += [
+            '<div class="source-versions">',
+            f'<div class="source-version" lang="{html.escape(lang)}"><p class="source-provenance">{label}</p>'
+            f'<p class="source-text">{_highlight(version[0], quoted or [])}</p></div>',
+            f'<div class="source-original"><p class="source-provenance">Original / 原文</p>'
+            f'<p class="source-text">{original_text}</p></div>',
+            "</div>",
+        ]
+    else:
+        parts.append(f'<p class="source-text">{original_text}</p>')
     notes = [by_id[f"{unit.doc}:fn{n}"] for n in unit.footnotes if f"{unit.doc}:fn{n}" in by_id]
     if notes:
         parts.append('<div class="source-notes">')
-        parts += [f"<p>{cite_link(n.id, n.label)} {html.escape(n.text)}</p>" for n in notes]
+        for n in notes:
+            shown = n.version(lang)[0] if version and n.version(lang) else n.text
+            parts.append(f"<p>{cite_link(n.id, n.label)} {html.escape(shown)}</p>")
         parts.append("</div>")
     if unit.cited_by:
         links = ", ".join(cite_link(c, by_id[c].label) for c in unit.cited_by if c in by_id)

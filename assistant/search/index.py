@@ -34,9 +34,9 @@ from ..config import Settings
 from ..documents.corpus import DocumentInfo, load_documents
 from ..documents.text import split_sentences
 from ..documents.units import Unit, link_symbols
-from .keyword import BM25, tokenize
+from .keyword import BM25, tokenize, tokenizer_for
 
-FORMAT = 2  # bump when the parser or the stored layout changes: forces a rebuild
+FORMAT = 3  # bump when the parser or the stored layout changes: forces a rebuild
 
 
 class IndexError_(RuntimeError):
@@ -133,11 +133,31 @@ def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress
 
 
 def _sentence_records(units: list[Unit]) -> list[dict]:
-    return [
+    """Each unit's sentences, then those of its language versions (tagged `lang`)."""
+    out = [
         {"id": f"{u.id}#s{i}", "unit": u.id, "i": i, "text": s}
         for u in units
         for i, s in enumerate(split_sentences(u.plain_text))
     ]
+    out += [
+        {"id": f"{u.id}@{lang}#s{i}", "unit": u.id, "i": i, "text": s, "lang": lang}
+        for u in units
+        for lang, text, _ in u.versions
+        for i, s in enumerate(split_sentences(text))
+    ]
+    return out
+
+
+def _unit_records(units: list[Unit]) -> list[tuple[str, str, str, dict]]:
+    """(record id, text to embed, text to store, metadata) of each unit and of each of its language versions:
+    a unit is embedded in every language it has, so a question meets it in its own language first."""
+    out = [(u.id, u.embed_text, u.plain_text, {"unit": u.id, "doc": u.doc, "kind": u.kind}) for u in units]
+    out += [
+        (f"{u.id}@{lang}", text, text, {"unit": u.id, "doc": u.doc, "kind": u.kind, "lang": lang})
+        for u in units
+        for lang, text, _ in u.versions
+    ]
+    return out
 
 
 def doc_version(model: str, units: list[Unit]) -> str:
@@ -237,7 +257,13 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
     for info, units in pairs:
         sentences = _sentence_records(units)
         entries.append(
-            {"info": asdict(info), "ver": doc_version(model, units), "units": len(units), "sentences": len(sentences)}
+            {
+                "info": asdict(info),
+                "ver": doc_version(model, units),
+                "units": len(units),
+                "records": len(_unit_records(units)),
+                "sentences": len(sentences),
+            }
         )
     build_id = compute_build_id(model, entries)
     n_units, n_sents = sum(e["units"] for e in entries), sum(e["sentences"] for e in entries)
@@ -253,18 +279,18 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
 
     # The active build's documents are trusted when the store still holds all their records; others
     # are checked record by record, so a build killed midway resumes and a wiped store is refilled.
-    active = {(d["ver"], d["units"], d["sentences"]) for d in current["documents"]} if intact else set()
+    active = {(d["ver"], d.get("records"), d["sentences"]) for d in current["documents"]} if intact else set()
     embedded, indexed = 0, []
     cache = None
     try:
         for (info, units), e in zip(pairs, entries):
             ver = e["ver"]
             record_path = docs_dir / f"{ver}.json"
-            done = (ver, e["units"], e["sentences"]) in active and record_path.exists()
+            done = (ver, e["records"], e["sentences"]) in active and record_path.exists()
             if not done:
                 done = (
                     record_path.exists()
-                    and _count(unit_coll, ver) == e["units"]
+                    and _count(unit_coll, ver) == e["records"]
                     and _count(sent_coll, ver) == e["sentences"]
                 )
             if done:
@@ -273,17 +299,18 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
                 embedder = embedder or get_embedder(model, settings.models_dir)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
-            unit_vecs, new_u = embed_with_cache([u.embed_text for u in units], embedder, cache, progress)
+            records = _unit_records(units)
+            unit_vecs, new_u = embed_with_cache([r[1] for r in records], embedder, cache, progress)
             sent_vecs, new_s = embed_with_cache([s["text"] for s in sentences], embedder, cache, progress)
             embedded += new_u + new_s
             for coll in (unit_coll, sent_coll):  # leftovers of an interrupted build of this version
                 coll.delete(where={"ver": ver})
             _add_records(
                 unit_store,
-                [f"{ver}|{u.id}" for u in units],
+                [f"{ver}|{r[0]}" for r in records],
                 unit_vecs,
-                [u.plain_text for u in units],
-                [{"unit": u.id, "doc": u.doc, "kind": u.kind, "ver": ver} for u in units],
+                [r[2] for r in records],
+                [{**r[3], "ver": ver} for r in records],
             )
             _add_records(
                 sent_store,
@@ -303,6 +330,7 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
         "build": build_id,
         "model": model,
         "units": n_units,
+        "records": sum(e["records"] for e in entries),
         "sentences": n_sents,
         "documents": entries,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -331,7 +359,7 @@ def _complete(unit_coll, sent_coll, current: dict) -> bool:
         return False
     where = {"ver": {"$in": vers}}
     return (
-        len(unit_coll.get(where=where, include=[])["ids"]) == current["units"]
+        len(unit_coll.get(where=where, include=[])["ids"]) == current.get("records", current["units"])
         and len(sent_coll.get(where=where, include=[])["ids"]) == current["sentences"]
     )
 
@@ -368,9 +396,35 @@ class Index:
     def __post_init__(self):
         self.by_id = {u.id: u for u in self.units}
         self.doc_of_symbol = {d.symbol: d.id for d in self.documents if d.symbol}
+        self.doc_language = {d.id: d.language for d in self.documents}
+        self._bm25_by_lang: dict[str, BM25] = {}
 
-    def dense(self, query_vec: np.ndarray, k: int, doc: str | None = None) -> list[tuple[str, float]]:
-        """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given)."""
+    @property
+    def languages(self) -> set[str]:
+        """Languages of the language versions the build holds (besides the documents' own)."""
+        return {lang for u in self.units for lang, _, _ in u.versions}
+
+    def bm25_for(self, lang: str | None) -> tuple[BM25, object]:
+        """(BM25, tokenizer) over the units in a version language (a unit without that version keeps its
+        original text), or over the originals when the build has no such version."""
+        if not lang or lang not in self.languages:
+            return self.bm25, tokenize
+        if lang not in self._bm25_by_lang:
+            tok = tokenizer_for(lang)
+            self._bm25_by_lang[lang] = BM25([tok(v[0] if (v := u.version(lang)) else u.embed_text) for u in self.units])
+        return self._bm25_by_lang[lang], tokenizer_for(lang)
+
+    def record_language(self, uid: str, lang: str | None) -> str:
+        """The language a question in `lang` meets a unit in: its version in that language, else its original."""
+        u = self.by_id[uid]
+        return lang if lang and u.version(lang) else self.doc_language.get(u.doc, "")
+
+    def dense(
+        self, query_vec: np.ndarray, k: int, doc: str | None = None, lang: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given).
+        With `lang`, each unit is scored by its version in that language when it has one (same-language
+        similarity), else by its original; other versions do not count."""
         from llama_index.core.vector_stores.types import (
             FilterOperator,
             MetadataFilter,
@@ -385,21 +439,33 @@ class Index:
             q = VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=n, filters=filters or None)
             res = self.unit_store.query(q)
             # The store reports exp(-distance); in cosine space distance = 1 - cosine.
-            return [(*i.split("|", 1), 1.0 + math.log(max(s, 1e-12))) for i, s in zip(res.ids, res.similarities)]
+            out = []
+            for i, s in zip(res.ids, res.similarities):
+                ver, rid = i.split("|", 1)
+                uid, _, rec_lang = rid.partition("@")
+                if uid in self.by_id and (rec_lang or None) == self._wanted_version(uid, lang):
+                    out.append((ver, uid, 1.0 + math.log(max(s, 1e-12))))
+            return out
 
+        spread = 1 + len(self.languages)  # records per unit
         if doc is not None:
-            return [(uid, sim) for _, uid, sim in query(k, [self.versions[doc]])]
+            return [(uid, sim) for _, uid, sim in query(k * spread, [self.versions[doc]])][:k]
         # A filter on 200 versions costs Chroma ~15 times the search itself, and the store holds other
         # versions only between two builds: search unfiltered, drop other versions' records, and filter
         # only when too few are left.
         active = set(self.versions.values())
-        hits = [(uid, sim) for ver, uid, sim in query(2 * k, None) if ver in active][:k]
+        hits = [(uid, sim) for ver, uid, sim in query(2 * k * spread, None) if ver in active][:k]
         if len(hits) < min(k, len(self.units)):
-            hits = [(uid, sim) for _, uid, sim in query(k, sorted(active))]
+            hits = [(uid, sim) for _, uid, sim in query(k * spread, sorted(active))][:k]
         return hits
 
-    def sentence_vectors(self, unit_ids: list[str]) -> list[tuple[dict, np.ndarray]]:
-        """The sentences of the given units with their vectors, in reading order."""
+    def _wanted_version(self, uid: str, lang: str | None) -> str | None:
+        """The version language whose record scores a unit for a question in `lang` (None: the original)."""
+        return lang if lang and self.by_id[uid].version(lang) else None
+
+    def sentence_vectors(self, unit_ids: list[str], lang: str | None = None) -> list[tuple[dict, np.ndarray]]:
+        """The sentences of the given units with their vectors, in reading order; with `lang`, a unit's
+        sentences in that language version when it has one."""
         if not unit_ids:
             return []
         vers = sorted({self.versions[self.by_id[u].doc] for u in unit_ids})
@@ -412,7 +478,7 @@ class Index:
         return [
             (s, np.asarray(by_id[s["id"]], dtype=np.float32))
             for s in self.sentences
-            if s["unit"] in wanted and s["id"] in by_id
+            if s["unit"] in wanted and s["id"] in by_id and s.get("lang") == self._wanted_version(s["unit"], lang)
         ]
 
     def units_of(self, doc: str | None) -> list[Unit]:

@@ -222,6 +222,41 @@ def tokenize(text: str) -> list[str]:
     return [t for t in tokens if t.strip() and t not in STOPWORDS]
 
 
+ENGLISH_STOPWORDS = frozenset(
+    "a an the of and or to in on at by for from with as is are was were be been being it its this that these "
+    "those what which who whom whose how why when where does do did has have had will would shall should can "
+    "could may might must not no into about than then there their they them he she we you i our your his her "
+    "also such any all each other more most some only own same so too very just".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A light English stemmer (plurals, -ing/-ed, a final e): deliverables ~ deliverable, financing ~ finance."""
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("es") and word[-3] in "sxz":
+        word = word[:-2]
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def tokenize_english(text: str) -> list[str]:
+    """Tokens of an English text for its own BM25: symbols whole, stop words out, words stemmed."""
+    return [t if "/" in t or not t.isalpha() else _stem(t) for t in tokenize(text) if t not in ENGLISH_STOPWORDS]
+
+
+def tokenizer_for(lang: str):
+    """The keyword tokenizer of a language version (English gets stemming and stop words)."""
+    return tokenize_english if lang == "en" else tokenize
+
+
 class BM25:
     """Okapi BM25 over pre-tokenized documents."""
 

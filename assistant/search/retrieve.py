@@ -9,7 +9,6 @@ from typing import Literal
 import numpy as np
 
 from ..documents.units import Unit
-from .keyword import tokenize
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
 
@@ -29,6 +28,7 @@ class Retrieval:
     top_dense: float  # best cosine similarity in the whole index: the evidence strength
     keyword_weight: float
     timings_ms: dict[str, float]
+    evidence_language: str = ""  # the language of the text the best similarity was measured on
 
 
 def keyword_weight(base: float, coverage: float) -> float:
@@ -54,9 +54,15 @@ class Retriever:
         self.index, self.embedder, self.settings = index, embedder, settings
 
     def retrieve(
-        self, query: str, mode: RetrievalMode = "hybrid", k: int | None = None, doc: str | None = None
+        self,
+        query: str,
+        mode: RetrievalMode = "hybrid",
+        k: int | None = None,
+        doc: str | None = None,
+        lang: str | None = None,
     ) -> Retrieval:
-        """The k best units for the query, of one document when `doc` (an id) is given, else of all."""
+        """The k best units for the query, of one document when `doc` (an id) is given, else of all.
+        `lang`, the question's language: units are met in their version in that language when they have one."""
         s, ix = self.settings, self.index
         k = k or s.top_k
         timings: dict[str, float] = {}
@@ -67,11 +73,12 @@ class Retriever:
             qvec = self.embedder.embed_query(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            dense = ix.dense(qvec, s.candidates, doc=doc)
+            dense = ix.dense(qvec, s.candidates, doc=doc, lang=lang)
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        tokens = tokenize(query)
-        kw_scores = ix.bm25.scores(tokens)
+        bm25, tokenizer = ix.bm25_for(lang)
+        tokens = tokenizer(query)
+        kw_scores = bm25.scores(tokens)
         if doc is not None:
             kw_scores = np.where([u.doc == doc for u in ix.units], kw_scores, 0.0)
         order = np.argsort(-kw_scores)[: s.candidates]
@@ -83,9 +90,10 @@ class Retriever:
         elif mode == "keyword":
             weight, ranked = 1.0, keyword
         else:
-            weight = keyword_weight(s.keyword_weight, ix.bm25.coverage(tokens))
+            weight = keyword_weight(s.keyword_weight, bm25.coverage(tokens))
             ranked = fuse(dense, keyword, weight, s.rrf_k)
         dense_of = dict(dense)
         kw_of = dict(keyword)
         hits = [Hit(ix.by_id[uid], score, dense_of.get(uid, 0.0), kw_of.get(uid, 0.0)) for uid, score in ranked[:k]]
-        return Retrieval(hits, qvec, dense[0][1] if dense else 0.0, weight, timings)
+        evidence_lang = ix.record_language(dense[0][0], lang) if dense else ""
+        return Retrieval(hits, qvec, dense[0][1] if dense else 0.0, weight, timings, evidence_lang)
