@@ -9,7 +9,7 @@ from assistant.config import ROOT
 
 PACKAGE = ROOT / "assistant"
 # Lowest first. A module may import from its own stage or any stage listed before it.
-STAGES = ("config", "models", "documents", "search", "answers", "engine", "evaluation", "interfaces")
+STAGES = ("config", "models", "documents", "translation", "search", "answers", "engine", "evaluation", "interfaces")
 
 
 def _stage(module: str) -> str:

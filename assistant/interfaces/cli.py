@@ -18,6 +18,7 @@ from .commands import (
     cmd_list,
     cmd_models,
     cmd_remove,
+    cmd_translate,
     fail,
 )
 
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--lang", help="language code, e.g. zh, en (default: the file's, or detected)")
     ing.add_argument("--date", help="date, e.g. 2018-10 (default: the file's)")
     ing.add_argument("--id", help="document id (default: the symbol with / as -, or the file name)")
+    ing.add_argument(
+        "--version-of",
+        metavar="SYMBOL",
+        help="the file is an official language version (same paragraph numbers) of this document (symbol or id)",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
     ing.set_defaults(func=cmd_ingest)
 
@@ -92,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--json", action="store_true", help="print the note as JSON (messages with their citations)")
     br.add_argument("--doc", metavar="ID", help="draw on one document only (ids: `list`); default: all")
     br.set_defaults(func=cmd_brief)
+
+    tr = sub.add_parser(
+        "translate",
+        help="machine-translate documents into another language (labelled; the original stays authoritative)",
+    )
+    tr.add_argument("doc", nargs="?", metavar="DOC", help="document id (default: every document not in that language)")
+    tr.add_argument("--to", default="en", help="target language code (default: en)")
+    tr.add_argument("--no-index", action="store_true", help="do not rebuild the index afterwards")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr.set_defaults(func=cmd_translate)
 
     mod = sub.add_parser("models", help="install or list the offline models")
     mod.add_argument("action", choices=["install", "list"])

@@ -66,8 +66,10 @@ def _ingest_files(args, s) -> int:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         return fail(f"no such file: {', '.join(map(str, missing))}", EXIT_USAGE)
-    if len(paths) > 1 and (args.symbol or args.id or args.title):
-        return fail("--symbol, --id and --title name one document: give one file with them", EXIT_USAGE)
+    if len(paths) > 1 and (args.symbol or args.id or args.title or args.version_of):
+        return fail("--symbol, --id, --title and --version-of name one document: give one file with them", EXIT_USAGE)
+    if args.version_of:
+        return _ingest_version(args, s, paths[0])
     prepared = [C.prepare(p, args.symbol, args.title, args.lang, args.date, args.id) for p in paths]
     done: dict = {}
     report = build_index(
@@ -83,6 +85,29 @@ def _ingest_files(args, s) -> int:
         f"index {report.build_id}: {len(report.indexed)} document(s) indexed, {report.embedded} texts embedded; "
         f"{report.units} units in all; {report.seconds:.1f} s"
     )
+    return 0
+
+
+def _ingest_version(args, s, path: Path) -> int:
+    """Add an official language version of a document already in the corpus, aligned unit by unit."""
+    from ..documents import corpus as C
+    from ..documents.text import language_of
+    from ..documents.versions import official_version, write_version
+    from ..search.index import build_index
+
+    docs = C.read_manifest(s.corpus_dir)
+    doc = next((d for d in docs if args.version_of in (d.symbol, d.id)), None)
+    if doc is None:
+        known = ", ".join(d.symbol or d.id for d in docs)
+        return fail(f"no document {args.version_of!r} in the corpus to add a version of (it has {known})", EXIT_USAGE)
+    converted, _ = C.read_file(path)
+    lang = (args.lang or converted.meta.get("language") or language_of(converted.text[:4000]))[:2].lower()
+    if lang == doc.language:
+        return fail(f"{path} is in {lang}, the language of {doc.id} itself; give --lang", EXIT_USAGE)
+    version = official_version(path, C.document_units(doc, s.corpus_dir), doc.id, lang)
+    report = build_index(s, progress=not args.quiet, change=lambda: write_version(s.corpus_dir, version))
+    print(f"added the official {lang} version of {doc.id} ({len(version.texts)} units aligned)")
+    print(f"index {report.build_id}: {report.embedded} texts embedded; {report.seconds:.1f} s")
     return 0
 
 
@@ -406,3 +431,58 @@ def _engine(settings):
     from ..engine import Engine
 
     return Engine(settings)
+
+
+def cmd_translate(args) -> int:
+    """Machine-translate a document's units (default: every document lacking that language) and rebuild."""
+    from ..documents import corpus as C
+    from ..documents.terms import load_terms
+    from ..documents.versions import read_versions, write_version
+    from ..models.embed import get_embedder
+    from ..models.llm import backend_name, make_llm
+    from ..search.index import build_index
+    from ..translation.translate import TranslationCache, as_version, translate_units
+
+    s = _settings(args)
+    docs = C.read_manifest(s.corpus_dir)
+    if args.doc and args.doc not in {d.id for d in docs}:
+        raise UsageError(f"no document {args.doc!r} in the corpus (it has {', '.join(d.id for d in docs)})")
+    chosen = [d for d in docs if (d.id == args.doc if args.doc else d.language != args.to)]
+    if args.doc and chosen[0].language == args.to:
+        raise UsageError(f"{args.doc} is already in {args.to}")
+    llm = make_llm(s)
+    if llm is None:
+        return fail(
+            "translation needs a language model: run `make llm` (llama.cpp and a local model), or set "
+            "ILO_ANSWER_MODE=openai with ILO_OPENAI_BASE_URL for a server"
+        )
+    model = backend_name(s)
+    terms = load_terms(s.corpus_dir)
+    embedder = get_embedder(s.embed_model, s.models_dir)
+    cache = TranslationCache(s.index_dir / "cache" / "translations.sqlite")
+    try:
+        for d in chosen:
+            if (v := read_versions(s.corpus_dir, d.id).get(args.to)) and v.official:
+                print(f"{d.id}: has an official {args.to} version; not translated", file=sys.stderr)
+                continue
+            units = C.document_units(d, s.corpus_dir)
+            report = translate_units(
+                units,
+                llm,
+                model,
+                terms,
+                cache,
+                d.language,
+                args.to,
+                embedder,
+                s.translate_min_similarity,
+                progress=not args.quiet,
+            )
+            path = write_version(s.corpus_dir, as_version(d.id, args.to, model, units, report))
+            print(f"{d.id}: {path}")
+            print(json.dumps(report.summary(), ensure_ascii=False, indent=1))
+    finally:
+        cache.close()
+    if not args.no_index:
+        build_index(s, progress=not args.quiet)
+    return 0

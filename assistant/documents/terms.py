@@ -1,0 +1,62 @@
+"""The term base (`corpus/termbase.tsv`): the official English names of the bodies, units, titles and
+programmes the corpus names, seeded from the paper's own bilingual parentheses (体面劳动国别计划(DWCPs))
+and curated. Translations are prompted with it and checked against it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+TERMBASE = "termbase.tsv"
+# A Chinese term followed by its acronym in parentheses, as the paper writes them.
+_PAPER_PAIR = re.compile(r"([\u4e00-\u9fff《》]{2,30})\s*[(（]([A-Z][A-Za-z+\-/&0-9]{1,15})[)）]")
+_DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "’": "'"})
+
+
+@dataclass(frozen=True)
+class Term:
+    zh: tuple[str, ...]  # the forms the Chinese text uses
+    en: tuple[str, ...]  # official English forms; the first is the one asked for, any one passes
+    origin: str  # paper | curated
+
+    @property
+    def preferred(self) -> str:
+        return self.en[0]
+
+
+def load_terms(corpus_dir: Path) -> list[Term]:
+    """The term base, or an empty one when the corpus has none."""
+    path = corpus_dir / TERMBASE
+    if not path.exists():
+        return []
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("zh\t"):
+            continue
+        zh, en, origin = (line.split("\t") + ["", ""])[:3]
+        split = lambda s: tuple(x.strip() for x in s.split(" / ") if x.strip())  # noqa: E731
+        terms.append(Term(split(zh), split(en), origin.strip() or "curated"))
+    # Longer Chinese forms first: 主管外地办事机构和伙伴关系的副局长 before 局长.
+    return sorted(terms, key=lambda t: -max(len(z) for z in t.zh))
+
+
+def terms_in(text: str, terms: list[Term]) -> list[Term]:
+    """The terms whose Chinese form the text uses, a shorter one only where no longer one covers it."""
+    found, covered = [], text
+    for t in terms:
+        if any(z in covered for z in t.zh):
+            found.append(t)
+            for z in t.zh:
+                covered = covered.replace(z, "□" * len(z))
+    return found
+
+
+def term_used(term: Term, translation: str) -> bool:
+    low = translation.translate(_DASHES).lower()
+    return any(e.translate(_DASHES).lower() in low for e in term.en)
+
+
+def paper_acronyms(text: str) -> list[tuple[str, str]]:
+    """(Chinese words before it, acronym) for every bilingual parenthesis of a Chinese text."""
+    return [(m[1], m[2]) for m in _PAPER_PAIR.finditer(text)]
