@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 
 import docx
 import pytest
@@ -90,6 +93,31 @@ def test_plan_rendered_to_pdf_parses_like_the_text(plan_text, plan_units, tmp_pa
     p = prepare(pdf)  # symbol from the running header, title from the PDF's properties
     assert p.info.id == "GB.334-INS-3-1" and p.info.symbol == "GB.334/INS/3/1" and p.info.language == "zh"
     assert p.info.title.startswith("关于国际劳工组织开展有效发展合作")
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")), reason="needs LibreOffice and poppler")
+def test_plan_text_printed_to_pdf_by_libreoffice(plan_text, plan_units, tmp_path):
+    """The plan's text file turned into PDF by LibreOffice: lines cut by the page width, footnotes that
+    wrap onto a second line (fn 13, fn 18), a marker pushed onto a line of its own. Read by this
+    project's PDF reader and, hard-wrapped, by poppler's `pdftotext`: the units of the text file."""
+    src = tmp_path / "plan.txt"
+    src.write_text(plan_text, encoding="utf-8")
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},  # a private LibreOffice profile
+    )
+    pdf = tmp_path / "plan.pdf"
+    extracted = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert len(extracted.splitlines()) > 150  # hard-wrapped
+    for text in (convert(pdf).text, extracted):
+        units = build_units(parse_document(text), "GB.334-INS-3-1")
+        assert [u.label for u in units] == [u.label for u in plan_units]
+        for r, g in zip(plan_units, units):
+            assert nospace(g.text) == nospace(r.text), r.label
+            assert (g.footnotes, g.cited_by) == (r.footnotes, r.cited_by), r.label
 
 
 def test_plan_rendered_to_docx_parses_like_the_text(plan_text, plan_units, tmp_path):

@@ -151,3 +151,62 @@ def test_join_fragments():
 def test_text_that_is_not_a_paper_is_rejected(text):
     with pytest.raises(ParseError):
         parse_text(text)
+
+
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_WRAP_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+
+
+def hard_wrap(text: str, width: int) -> str:
+    """Each line cut into lines of at most `width` characters, as a re-typed copy or a text viewer
+    does: between any two Chinese characters, between words elsewhere (the space at the cut dropped)."""
+    out = []
+    for line in text.splitlines():
+        cur = ""
+        for token in _WRAP_TOKEN.findall(line):
+            if len(cur) + len(token.rstrip()) > width and cur.strip():
+                out.append(cur.rstrip())
+                cur = "" if token.isspace() else token
+            else:
+                cur += token
+        out.append(cur.rstrip())
+    return "\n".join(out)
+
+
+def same_as_original(reference, got) -> None:
+    """The same units: labels in order, texts and sections equal but for white space."""
+
+    def squeeze(s: str) -> str:
+        return re.sub(r"\s", "", s)
+
+    assert [u.label for u in got] == [u.label for u in reference]
+    for r, g in zip(reference, got):
+        assert squeeze(g.text) == squeeze(r.text), r.label
+        assert [squeeze(x) for x in g.section] == [squeeze(x) for x in r.section], r.label
+        assert (g.footnotes, g.cited_by) == (r.footnotes, r.cited_by), r.label
+
+
+@pytest.mark.parametrize("width", [18, 25, 30, 34, 40, 55, 70, 80])
+def test_hard_wrapped_copy_gives_the_units_of_the_original(plan_text, units, width):
+    """Lines cut at a fixed width (Chinese lines at 30–40 characters, at 70–80 for a copy wrapped for
+    English text): deliverables and footnotes broken over lines join their unit, headings are whole."""
+    wrapped = hard_wrap(plan_text, width)
+    assert max(len(x) for x in wrapped.splitlines()) <= width and len(wrapped.splitlines()) > 150
+    got = build_units(parse_text(wrapped), DOC)
+    same_as_original(units, got)
+    assert not [u.label for u in got if u.kind in ("text", "item")]  # no orphans
+    assert [u.label for u in got if u.kind == "deliverable"][-1] == "D4.1"
+
+
+def test_a_line_that_starts_with_a_marker_is_not_a_footnote_while_its_note_is_to_come(plan_text, units):
+    """Cut just before a footnote marker, a line starts with the marker: it goes on with the paragraph;
+    the footnote itself comes later."""
+    text = plan_text.replace("若干结论。¹ 为落实这些结论,", "若干结论。\n¹ 为落实这些结论,")
+    assert "\n¹ 为落实" in text
+    wrapped = hard_wrap(text, 30)
+    same_as_original(units, build_units(parse_text(wrapped), DOC))
+
+
+def test_marker_alone_on_a_line_joins_the_text_before(plan_text, units):
+    text = plan_text.replace("作出充分贡献。⁴", "作出充分贡献。\n⁴")
+    same_as_original(units, build_units(parse_text(text), DOC))
