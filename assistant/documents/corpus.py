@@ -107,6 +107,7 @@ class Prepared:
     path: Path
     info: DocumentInfo
     units: list[Unit]
+    text: str = ""  # the file's text in the parser's line layout
 
 
 def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_id=None) -> Prepared:
@@ -129,7 +130,7 @@ def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_i
         session=session_of(sym),
         date=date or meta.get("date") or "",
     )
-    return Prepared(path, info, units)
+    return Prepared(path, info, units, converted.text)
 
 
 def _symbol_from_name(path: Path) -> str | None:
