@@ -146,8 +146,10 @@ def _symbol_from_name(path: Path) -> str | None:
 
 def add_to_corpus(corpus_dir: Path, prepared: list[Prepared]) -> tuple[list[str], list[str]]:
     """Copy the files in and record them in the manifest; a document with the same id is replaced.
-    Returns (added ids, replaced ids)."""
-    docs = read_manifest(corpus_dir)
+    Returns (added ids, replaced ids). The first document into an empty (or missing) corpus folder
+    starts its manifest."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    docs = read_manifest(corpus_dir) if (corpus_dir / "manifest.json").exists() else []
     added, replaced, stale = [], [], []
     for p in prepared:
         old = next((d for d in docs if d.id == p.info.id), None)
