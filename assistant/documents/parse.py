@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -43,8 +44,10 @@ FOCUS_AREA = re.compile(r"(重点领域|focus area|area of focus)", re.IGNORECAS
 DECISION = re.compile(r"^(决定草案|Draft decision)$", re.IGNORECASE)
 
 TERMINAL = tuple('。！？；：.!?;:”’"')
+FULL_STOP = tuple("。！？.!?")
 MAX_HEADING_CHARS = 48
 WRAP_MIN_LINES = 30  # fewer lines tell too little about a text's line widths
+HEADING_SHARE = 0.6  # a wrapped heading's line fills at least this share of the measure
 WRAP_TOLERANCE = 0.06  # a full line may fall this share short of the measure (proportional fonts)
 
 
@@ -142,25 +145,45 @@ class _Lines:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         # Lines are cut by printed width (a PDF) or by a count of characters (a re-typed copy): both are
-        # measured, and a line fills the measure by either.
-        measured = ((m, _measure([m(x) for x in lines])) for m in (_width, len))
-        self.measures = [(m, measure) for m, measure in measured if measure]
-        self.wrapped = bool(self.measures)
+        # measured, and a line fills the measure by either. Where the cut varies (a copy typed by hand),
+        # the line and the next one's first word overflow it at least as much as the narrower lines cut
+        # in mid-sentence do.
+        self.limits: list[tuple[Callable[[str], int], float, int]] = []
+        for metric in (_width, len):
+            measure = _measure([metric(x) for x in lines])
+            if measure is None:
+                continue
+            cut = sorted(
+                metric(self._with_next_word(i))
+                for i in range(len(lines) - 1)
+                if not _finished(lines[i]) and not starts_block(lines[i + 1])
+            )
+            limit = (1 - WRAP_TOLERANCE) * measure
+            if len(cut) >= WRAP_MIN_LINES:
+                limit = min(limit, max(cut[len(cut) // 10] - 1, 0.6 * measure))
+            self.limits.append((metric, limit, measure))
+        self.wrapped = bool(self.limits)
 
-    def full(self, i: int) -> bool:
-        """Line i runs to the right margin: the next line's first word would not have fitted on it."""
-        if not self.wrapped or not 0 <= i < len(self.lines) - 1:
-            return False
+    def _with_next_word(self, i: int) -> str:
         line, nxt = self.lines[i], self.lines[i + 1]
         word = nxt[0] if is_cjk(nxt[0]) else nxt.split()[0]
-        space = "" if is_cjk(line[-1]) or is_cjk(word[0]) else " "
-        return any(m(line + space + word) > (1 - WRAP_TOLERANCE) * measure for m, measure in self.measures)
+        return line + ("" if is_cjk(line[-1]) or is_cjk(word[0]) else " ") + word
+
+    def full(self, i: int, heading: bool = False) -> bool:
+        """Line i runs to the right margin: the next line's first word would not have fitted on it. A
+        heading, kept with what follows it, is taken to go on when it fills most of the line."""
+        if not self.wrapped or not 0 <= i < len(self.lines) - 1:
+            return False
+        text = self._with_next_word(i)
+        return any(
+            metric(text) > (HEADING_SHARE * measure if heading else limit) for metric, limit, measure in self.limits
+        )
 
     def run(self, i: int) -> tuple[int, str]:
-        """The last line and the text of the run of lines from i joined while each fills the measure
-        and the next opens no block (a heading or a field wrapped over lines)."""
+        """The last line and the text of the run of lines from i joined while each fills the measure,
+        ends in mid-sentence and the next opens no block (a heading wrapped over lines)."""
         j, text = i, self.lines[i]
-        while self.full(j) and not starts_block(self.lines[j + 1]):
+        while self.full(j) and not _finished(self.lines[j]) and not starts_block(self.lines[j + 1]):
             j += 1
             text = join_fragments(text, self.lines[j])
         return j, text
@@ -179,13 +202,14 @@ def _split_front_matter(lines: _Lines) -> int:
 
 def _front_matter_lines(lines: _Lines, end: int) -> list[str]:
     """The front matter's lines, each wrapped line joined to the one it continues; a summary field
-    whose value is cut short (no closing punctuation) goes on over the lines that open no field."""
+    goes on until its full stop, over the lines that open no field."""
     out: list[str] = []
     for i, line in enumerate(lines.lines[:end]):
         last = out[-1] if out else ""
-        if PURPOSE.match(line) or (_FIELD.match(line) and _finished(last)):
+        stopped = last.rstrip(SUPERSCRIPTS + " ").endswith(FULL_STOP)
+        if PURPOSE.match(line) or (stopped and (_FIELD.match(line) or _FIELD.match(last))):
             out.append(line)
-        elif out and (lines.full(i - 1) or (_FIELD.match(last) and not _finished(last) and not _FIELD.match(line))):
+        elif out and (lines.full(i - 1) or (_FIELD.match(last) and not stopped and not _FIELD.match(line))):
             out[-1] = join_fragments(last, line)
         else:
             out.append(line)
@@ -311,7 +335,7 @@ def parse_text(text: str) -> ParsedDocument:
                 continue
         if (m := _ROMAN.match(line)) and (run := lines.run(here)) and _heading_like(_ROMAN.match(run[1])["text"]):
             set_heading(0, run[1])
-            heading_open = lines.full(run[0])
+            heading_open = lines.full(run[0], heading=True)
             area, i = None, run[0] + 1
             continue
         if m := _NUMBERED.match(line):
@@ -327,6 +351,7 @@ def parse_text(text: str) -> ParsedDocument:
             if _heading_like(rest) and not (prev is not None and not _finished(prev.text)):
                 set_heading(1, run)
                 area = num if FOCUS_AREA.search(rest) else None
+                heading_open = lines.full(j, heading=True)
                 i = j + 1
                 continue
         if m := _BULLET.match(line):
@@ -338,7 +363,7 @@ def parse_text(text: str) -> ParsedDocument:
         if was_heading_open and section:
             # the rest of a heading wrapped over lines
             set_heading(len(section) - 1, join_fragments(section[-1], line))
-            heading_open = lines.full(here)
+            heading_open = lines.full(here, heading=True)
             continue
         if prev is not None and prev.kind == "footnote" and waiting is not None and in_notes(here):
             extend(prev, line)  # more footnotes follow: this line is still in the foot of the page
@@ -362,7 +387,7 @@ def parse_text(text: str) -> ParsedDocument:
         if run and _heading_like(run[1]):
             level = 2 if DELIVERABLES.search(run[1]) and len(section) >= 2 else 1
             set_heading(min(level, len(section)), run[1])
-            heading_open = lines.full(run[0])
+            heading_open = lines.full(run[0], heading=True)
             i = run[0] + 1
             continue
         last = prev if prev is not None and lines.wrapped else doc.blocks[-1]
