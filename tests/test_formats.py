@@ -235,6 +235,20 @@ def test_pdf_without_numbered_paragraphs_is_cited_by_page_and_order(tmp_path):
     assert info.session == "335th Session of the Governing Body"
 
 
+@pytest.mark.parametrize("width", [70, 80])
+def test_text_without_numbered_paragraphs_hard_wrapped(width):
+    """The review as plain text cut at 70 or 80 characters: its paragraphs and footnote come back whole."""
+    from test_parse import hard_wrap
+
+    doc = english_doc()
+    text = "\n".join(doc.paragraphs + [f"¹ {NOTE}"])
+    reference = build_units(parse_document(text), "R")
+    got = build_units(parse_document(hard_wrap(text, width)), "R")
+    assert [u.label for u in got] == [u.label for u in reference] == ["p. 1 ¶1", "p. 1 ¶2", "p. 1 ¶3", "fn 1"]
+    assert [nospace(u.text) for u in got] == [nospace(u.text) for u in reference]
+    assert [u.section for u in got] == [u.section for u in reference]
+
+
 def test_docx_page_breaks_and_superscript_footnotes(tmp_path):
     path = write_docx(english_doc(), tmp_path / "review.docx", page_break_after=1)
     units = build_units(parse_document(convert(path).text), "R")

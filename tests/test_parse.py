@@ -259,3 +259,16 @@ def test_english_paper_hard_wrapped_gives_the_units_of_the_original(width, wides
     wrapped = hard_wrap(text, width, widest)
     assert max(len(x) for x in wrapped.splitlines()) <= (widest or width)
     same_as_original(original, build_units(parse_text(wrapped), "GB.999-X-1"))
+
+
+def test_footnote_over_two_lines_and_a_paragraph_cut_by_the_page(plan_text, units):
+    """One line per block otherwise: footnote 13 broken before its last words goes on over the break;
+    footnote 3 without its full stop does not take the rest of paragraph 5, which the page break cut."""
+    text = plan_text.replace("(理事会文件 GB.334/PFA/INF/2)。", "(理事会文件\nGB.334/PFA/INF/2)。")
+    text = text.replace("³ 理事会文件 GB.334/PFA/1。", "³ 理事会文件 GB.334/PFA/1")
+    assert "(理事会文件\nGB.334" in text and "³ 理事会文件 GB.334/PFA/1\n" in text
+    got = build_units(parse_text(text), DOC)
+    assert [u.label for u in got] == [u.label for u in units]
+    assert by_label(got, "fn 13").text.replace(" ", "") == by_label(units, "fn 13").text.replace(" ", "")
+    assert by_label(got, "¶5").text == by_label(units, "¶5").text
+    assert by_label(got, "fn 3").text == "理事会文件 GB.334/PFA/1"

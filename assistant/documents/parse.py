@@ -159,7 +159,7 @@ class _Lines:
                 if not _finished(lines[i]) and not starts_block(lines[i + 1])
             )
             limit = (1 - WRAP_TOLERANCE) * measure
-            if len(cut) >= WRAP_MIN_LINES:
+            if len(cut) >= 10:  # enough lines cut in mid-sentence to tell the narrowest cut
                 limit = min(limit, max(cut[len(cut) // 10] - 1, 0.6 * measure))
             self.limits.append((metric, limit, measure))
         self.wrapped = bool(self.limits)
@@ -365,9 +365,13 @@ def parse_text(text: str) -> ParsedDocument:
             set_heading(len(section) - 1, join_fragments(section[-1], line))
             heading_open = lines.full(here, heading=True)
             continue
-        if prev is not None and prev.kind == "footnote" and waiting is not None and in_notes(here):
-            extend(prev, line)  # more footnotes follow: this line is still in the foot of the page
-            continue
+        if prev is not None and prev.kind == "footnote" and waiting is not None:
+            if in_notes(here):
+                extend(prev, line)  # more footnotes follow: this line is still in the foot of the page
+                continue
+            if not lines.wrapped:
+                extend(waiting, line)  # one line per block: the line after the footnotes is the paragraph's
+                continue
         if prev is not None and is_open(prev, here):
             # The block before goes on, unless that block was complete and this is a heading; a complete
             # footnote is not continued while a paragraph cut by the page break waits for its rest.
@@ -410,26 +414,44 @@ def _markers(text: str) -> list[int]:
 def parse_pages(text: str) -> ParsedDocument:
     """A document without numbered paragraphs: paragraphs in page order (pages separated by form feeds,
     one page when there are none), short unpunctuated lines as headings, footnotes by their markers.
-    An unfinished paragraph continues on the next line or page; each is cited by page and order."""
+    An unfinished paragraph continues on the next line or page, as does, in hard-wrapped text, one whose
+    line runs to the right margin; a footnote goes on the same way. Each is cited by page and order."""
     doc = ParsedDocument()
     section: list[str] = []
     next_note = 1
     open_para: Block | None = None
-    for page_no, page in enumerate(text.split("\f"), 1):
+    open_note: Block | None = None  # the footnote the previous line went into
+    pages = [[x for x in (clean_line(raw) for raw in page.splitlines()) if x] for page in text.split("\f")]
+    lines = _Lines([x for page in pages for x in page])
+    k = -1  # the line's index in `lines`
+
+    def goes_on(block: Block, i: int) -> bool:
+        """The block goes on after line i: cut short, or its line runs to the margin before more text
+        (a complete sentence that ends a line near the margin is taken to go on: nothing else tells)."""
+        after = lines.lines[i + 1] if i + 1 < len(lines.lines) else ""
+        return not _finished(block.text) or (lines.full(i) and not starts_block(after))
+
+    for page_no, page in enumerate(pages, 1):
         on_page = 0
-        for raw in page.splitlines():
-            line = clean_line(raw)
-            if not line:
-                continue
+        for line in page:
+            k += 1
             if (m := _FOOTNOTE.match(line)) and superscript_number(m["num"]) == next_note:
-                doc.blocks.append(Block("footnote", m["text"], tuple(section), number=next_note))
+                open_note = Block("footnote", m["text"], tuple(section), number=next_note)
+                doc.blocks.append(open_note)
                 next_note += 1
                 continue
-            if open_para is not None:
-                open_para.text = join_fragments(open_para.text, line)
-                open_para = None if _finished(open_para.text) else open_para
+            # a footnote goes on, unless a paragraph cut by the page break waits (in text that is not hard-wrapped)
+            if open_note is not None and goes_on(open_note, k - 1) and (open_para is None or lines.wrapped):
+                open_note.text = join_fragments(open_note.text, line)
                 continue
-            if _heading_like(line) and not _BULLET.match(line):
+            open_note = None
+            # a complete paragraph kept open only by its full line gives way to a heading (short, unfinished)
+            heading = _heading_like(line) and not _BULLET.match(line) and not lines.full(k)
+            if open_para is not None and not (heading and _finished(open_para.text)):
+                open_para.text = join_fragments(open_para.text, line)
+                open_para = open_para if goes_on(open_para, k) else None
+                continue
+            if heading or (_heading_like(line) and not _BULLET.match(line)):
                 if not doc.title:
                     doc.title = line
                 section[:] = [line]
@@ -437,7 +459,7 @@ def parse_pages(text: str) -> ParsedDocument:
             on_page += 1
             block = Block("paragraph", line, tuple(section), item=on_page, page=page_no)
             doc.blocks.append(block)
-            open_para = None if _finished(line) else block
+            open_para = block if goes_on(block, k) else None
     if not any(b.kind == "paragraph" for b in doc.blocks):
         raise ParseError("no paragraphs of text found")
     return doc
