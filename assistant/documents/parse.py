@@ -348,7 +348,8 @@ def parse_text(text: str) -> ParsedDocument:
                 next_para += 1
                 waiting, in_list = None, False
                 continue
-            if _heading_like(rest) and not (prev is not None and not _finished(prev.text)):
+            # in wrapped text, a line that starts with a number may go on with a sentence cut short
+            if _heading_like(rest) and not (lines.wrapped and prev is not None and not _finished(prev.text)):
                 set_heading(1, run)
                 area = num if FOCUS_AREA.search(rest) else None
                 heading_open = lines.full(j, heading=True)
