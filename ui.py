@@ -1,6 +1,7 @@
 """The chat window: a Gradio app over the shared engine.  `python ui.py [--host H] [--port P]`
 
-Binds to 127.0.0.1. Another address needs ILO_UI_USERNAME and ILO_UI_PASSWORD. No analytics, no share link.
+Binds to 127.0.0.1 (or ILO_UI_HOST/ILO_UI_PORT, else GRADIO_SERVER_NAME/GRADIO_SERVER_PORT; the options
+win). Another address needs ILO_UI_USERNAME and ILO_UI_PASSWORD. No analytics, no share link.
 """
 
 import argparse
@@ -506,11 +507,26 @@ def build_app(settings):
     return demo, i18n
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None, environ=os.environ) -> argparse.Namespace:
+    """Where to listen: `--host`/`--port`, else ILO_UI_HOST/ILO_UI_PORT, else Gradio's own
+    GRADIO_SERVER_NAME/GRADIO_SERVER_PORT, else 127.0.0.1:7860. (The project's variables come before
+    Gradio's, which a machine may set for every Gradio app it runs.)"""
     ap = argparse.ArgumentParser(description="Start the chat window (Gradio) on 127.0.0.1.")
-    ap.add_argument("--host", default=os.environ.get("ILO_UI_HOST", "127.0.0.1"))
-    ap.add_argument("--port", type=int, default=int(os.environ.get("ILO_UI_PORT", "7860")))
+    host = next((environ[k] for k in ("ILO_UI_HOST", "GRADIO_SERVER_NAME") if environ.get(k)), "127.0.0.1")
+    port_from = next((k for k in ("ILO_UI_PORT", "GRADIO_SERVER_PORT") if environ.get(k)), None)
+    port = environ[port_from].strip() if port_from else "7860"
+    ap.add_argument("--host", default=host, help="address to bind (default: %(default)s)")
+    ap.add_argument("--port", type=int, default=None, help=f"port (default: {port})")
     args = ap.parse_args(argv)
+    if args.port is None:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            ap.error(f"{port_from}={port!r} is not a port number")
+        args.port = int(port)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     auth = None
     if args.host not in LOCAL_HOSTS:
         user, password = os.environ.get("ILO_UI_USERNAME"), os.environ.get("ILO_UI_PASSWORD")

@@ -96,3 +96,64 @@ def test_batch_keeps_ids_and_survives_bad_lines(index_env, tmp_path):
     assert out[0]["answered"] and out[3]["answered"]
     assert "line 2" in out[1]["error"] and "empty" in out[2]["error"]
     assert "line 2" in r.stderr
+
+
+SUSPICIOUS_PAPER = """Governing Body
+Fifth item on the agenda
+Follow-up to a resolution on something
+Purpose of the document
+This paper proposes a plan.
+Author unit: Partnerships and Field Support Department (PARDEV).
+I. Introduction
+1. The Conference held a general discussion on development cooperation.
+¹ GB.334/INS/4.
+2. The plan has two parts.² It is short.
+3. Constituents need capacity.
+2019 deliverables
+- Update the guide on capacity development.
+A sentence left over after the list.
+5. The Office will report on the plan in 2020.
+"""
+
+
+def test_units_dry_run_lists_the_units_and_loads_no_model():
+    plan = str(ROOT / "corpus" / "GB.334-INS-3-1.zh.txt")
+    code = (
+        "import sys; from assistant.interfaces.cli import main\n"
+        f"assert main(['units', {plan!r}]) == 0\n"
+        "heavy = ('torch', 'sentence_transformers', 'gradio', 'chromadb', 'llama_index.core', 'jieba')\n"
+        "heavy = [m for m in heavy if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # the shipped plan has nothing suspicious
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("GB.334-INS-3-1 (GB.334/INS/3/1, zh): 74 units")
+    p1 = next(x for x in lines if x.startswith("¶1 "))
+    assert "paragraph" in p1 and "在其第 107 届会议" in p1 and "→ fn 1" in p1
+    assert "← ¶23" in next(x for x in lines if x.startswith("fn 13 "))
+    r = run(["units", plan, "--json"])
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["id"] == "GB.334-INS-3-1" and d["warnings"] == [] and len(d["units"]) == 74
+    d25 = next(u for u in d["units"] if u["label"] == "D2.5")
+    assert d25["kind"] == "deliverable" and d25["start"].startswith("巩固南南合作")
+    assert next(u for u in d["units"] if u["label"] == "fn 13")["cited_by"] == ["¶23"]
+
+
+def test_units_dry_run_warns_about_suspicious_units(tmp_path):
+    path = tmp_path / "paper.txt"
+    path.write_text(SUSPICIOUS_PAPER, encoding="utf-8")
+    r = run(["units", str(path)])
+    assert r.returncode == 0, r.stderr  # warnings, not errors
+    warnings = [x for x in r.stderr.splitlines() if x.startswith("warning: ")]
+    assert any(w.startswith("warning: text 1: an orphan line") and "left over" in w for w in warnings), warnings
+    assert any("paragraph numbering stops at ¶3" in w and "lines numbered 5" in w for w in warnings), warnings
+    assert "warning: fn 1: no marker in the text cites this footnote" in warnings
+    assert "warning: ¶2: marker 2 points to no footnote" in warnings
+    assert "text 1" in r.stdout and "¶3" in r.stdout
+    d = json.loads(run(["units", str(path), "--json"]).stdout)
+    assert [w for w in d["warnings"]] == [w.removeprefix("warning: ") for w in warnings]
+    r = run(["units", str(tmp_path / "none.txt")])
+    assert r.returncode == 2 and "no such file" in r.stderr

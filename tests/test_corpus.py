@@ -233,3 +233,20 @@ def test_rendered_citations_name_documents_and_link_symbols():
     named = render.answer_html(answer, {REVIEW: "GB.335/INS/9", PLAN: "GB.334/INS/3/1"})
     assert ">GB.335/INS/9 fn 1</a>" in named and ">GB.334/INS/3/1 ¶12</a>" in named
     assert ">fn 1</a>" in render.answer_html(answer)  # one document: labels alone, as before
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_ingest_into_an_empty_corpus_starts_the_manifest(tmp_path, monkeypatch, capsys, existing):
+    corpus = tmp_path / "corpus"
+    if existing:
+        corpus.mkdir()
+    monkeypatch.setenv("ILO_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ILO_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ILO_EMBED_MODEL", "e5-small")
+    review = write_markdown(english_doc(), tmp_path / "review.md")
+    assert main(["ingest", str(review), "--quiet"]) == 0, capsys.readouterr().err
+    assert "added review" in capsys.readouterr().out
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    assert [(d["id"], d["source"], d["language"]) for d in manifest] == [("review", "review.en.md", "en")]
+    assert (corpus / "review.en.md").read_bytes() == review.read_bytes()
+    assert main(["list"]) == 0 and "review" in capsys.readouterr().out

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 
 import docx
 import pytest
@@ -90,6 +93,35 @@ def test_plan_rendered_to_pdf_parses_like_the_text(plan_text, plan_units, tmp_pa
     p = prepare(pdf)  # symbol from the running header, title from the PDF's properties
     assert p.info.id == "GB.334-INS-3-1" and p.info.symbol == "GB.334/INS/3/1" and p.info.language == "zh"
     assert p.info.title.startswith("关于国际劳工组织开展有效发展合作")
+
+
+@pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftotext")), reason="needs LibreOffice and poppler")
+def test_plan_text_printed_to_pdf_by_libreoffice(plan_text, plan_units, tmp_path):
+    """The plan's text file turned into PDF by LibreOffice: lines cut by the page width, footnotes that
+    wrap onto a second line (fn 13, fn 18), a marker pushed onto a line of its own. Read by this
+    project's PDF reader and, hard-wrapped, by poppler's `pdftotext`: the units of the text file."""
+    src = tmp_path / "plan.txt"
+    src.write_text(plan_text, encoding="utf-8")
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},  # a private LibreOffice profile
+    )
+    pdf = tmp_path / "plan.pdf"
+    extracted = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert len(extracted.splitlines()) > 150  # hard-wrapped
+    # the reader itself joins a footnote's second line, pushed there by a symbol too long for the first
+    read = convert(pdf).text.splitlines()
+    assert any(x.startswith("¹³ ") and x.endswith("GB.334/PFA/INF/2)。") for x in read)
+    assert any(x.startswith("¹⁸ ") and x.endswith("4、8、10、13、16、17。") for x in read)
+    for text in (convert(pdf).text, extracted):
+        units = build_units(parse_document(text), "GB.334-INS-3-1")
+        assert [u.label for u in units] == [u.label for u in plan_units]
+        for r, g in zip(plan_units, units):
+            assert nospace(g.text) == nospace(r.text), r.label
+            assert (g.footnotes, g.cited_by) == (r.footnotes, r.cited_by), r.label
 
 
 def test_plan_rendered_to_docx_parses_like_the_text(plan_text, plan_units, tmp_path):
@@ -205,6 +237,20 @@ def test_pdf_without_numbered_paragraphs_is_cited_by_page_and_order(tmp_path):
         "en",
     )
     assert info.session == "335th Session of the Governing Body"
+
+
+@pytest.mark.parametrize("width", [70, 80])
+def test_text_without_numbered_paragraphs_hard_wrapped(width):
+    """The review as plain text cut at 70 or 80 characters: its paragraphs and footnote come back whole."""
+    from test_parse import hard_wrap
+
+    doc = english_doc()
+    text = "\n".join(doc.paragraphs + [f"¹ {NOTE}"])
+    reference = build_units(parse_document(text), "R")
+    got = build_units(parse_document(hard_wrap(text, width)), "R")
+    assert [u.label for u in got] == [u.label for u in reference] == ["p. 1 ¶1", "p. 1 ¶2", "p. 1 ¶3", "fn 1"]
+    assert [nospace(u.text) for u in got] == [nospace(u.text) for u in reference]
+    assert [u.section for u in got] == [u.section for u in reference]
 
 
 def test_docx_page_breaks_and_superscript_footnotes(tmp_path):

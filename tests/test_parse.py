@@ -151,3 +151,124 @@ def test_join_fragments():
 def test_text_that_is_not_a_paper_is_rejected(text):
     with pytest.raises(ParseError):
         parse_text(text)
+
+
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_WRAP_TOKEN = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+
+
+def hard_wrap(text: str, width: int, widest: int | None = None, seed: int = 0) -> str:
+    """Each line cut into lines of at most `width` characters, as a re-typed copy or a text viewer
+    does: between any two Chinese characters, between words elsewhere (the space at the cut dropped).
+    With `widest`, each line is cut at a width drawn between the two, as someone typing would."""
+    import random
+
+    draw = random.Random(seed)
+
+    def measure() -> int:
+        return draw.randint(width, widest) if widest else width
+
+    out = []
+    for line in text.splitlines():
+        cur, limit = "", measure()
+        for token in _WRAP_TOKEN.findall(line):
+            if len(cur) + len(token.rstrip()) > limit and cur.strip():
+                out.append(cur.rstrip())
+                cur, limit = "" if token.isspace() else token, measure()
+            else:
+                cur += token
+        out.append(cur.rstrip())
+    return "\n".join(out)
+
+
+def same_as_original(reference, got) -> None:
+    """The same units: labels in order, texts and sections equal but for white space."""
+
+    def squeeze(s: str) -> str:
+        return re.sub(r"\s", "", s)
+
+    assert [u.label for u in got] == [u.label for u in reference]
+    for r, g in zip(reference, got):
+        assert squeeze(g.text) == squeeze(r.text), r.label
+        assert [squeeze(x) for x in g.section] == [squeeze(x) for x in r.section], r.label
+        assert (g.footnotes, g.cited_by) == (r.footnotes, r.cited_by), r.label
+
+
+@pytest.mark.parametrize("width", [18, 25, 30, 34, 40, 55, 70, 80])
+def test_hard_wrapped_copy_gives_the_units_of_the_original(plan_text, units, width):
+    """Lines cut at a fixed width (Chinese lines at 30–40 characters, at 70–80 for a copy wrapped for
+    English text): deliverables and footnotes broken over lines join their unit, headings are whole."""
+    wrapped = hard_wrap(plan_text, width)
+    assert max(len(x) for x in wrapped.splitlines()) <= width and len(wrapped.splitlines()) > 150
+    got = build_units(parse_text(wrapped), DOC)
+    same_as_original(units, got)
+    assert not [u.label for u in got if u.kind in ("text", "item")]  # no orphans
+    assert [u.label for u in got if u.kind == "deliverable"][-1] == "D4.1"
+
+
+@pytest.mark.parametrize(("narrowest", "widest", "seed"), [(28, 40, 1), (28, 40, 2), (30, 40, 3), (60, 80, 4)])
+def test_copy_with_lines_of_uneven_length_gives_the_units_of_the_original(plan_text, units, narrowest, widest, seed):
+    """A copy typed with lines of 28–40 (or 60–80) characters, each line cut where the typist chose."""
+    got = build_units(parse_text(hard_wrap(plan_text, narrowest, widest, seed)), DOC)
+    same_as_original(units, got)
+    assert not [u.label for u in got if u.kind in ("text", "item")]
+
+
+def test_a_line_that_starts_with_a_marker_is_not_a_footnote_while_its_note_is_to_come(plan_text, units):
+    """Cut just before a footnote marker, a line starts with the marker: it goes on with the paragraph;
+    the footnote itself comes later."""
+    text = plan_text.replace("若干结论。¹ 为落实这些结论,", "若干结论。\n¹ 为落实这些结论,")
+    assert "\n¹ 为落实" in text
+    wrapped = hard_wrap(text, 30)
+    same_as_original(units, build_units(parse_text(wrapped), DOC))
+
+
+def test_marker_alone_on_a_line_joins_the_text_before(plan_text, units):
+    text = plan_text.replace("作出充分贡献。⁴", "作出充分贡献。\n⁴")
+    same_as_original(units, build_units(parse_text(text), DOC))
+
+
+def english_paper_with_notes() -> str:
+    """A longer paper in English in the same layout: 10 paragraphs, each citing a footnote that follows
+    it, two focus areas, deliverables and a draft decision (for wrapping at English line widths)."""
+    from test_formats import FILLER
+
+    lines = ENGLISH_PAPER.split("I. Introduction")[0].splitlines() + ["I. Introduction"]
+    for n, sentence in enumerate(FILLER[:9], 1):
+        marker = str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        lines.append(f"{n}. {sentence}{marker} {FILLER[n]} {FILLER[n + 1]}")
+        lines.append(f"{marker} Governing Body document GB.334/INS/{n}, on the reform of the United Nations system.")
+        if n == 3:
+            lines.append("1. Focus area — Serving constituents")
+        if n == 6:
+            lines += ["2019 deliverables", *(f"- {FILLER[k]} {FILLER[k + 1]}" for k in range(3))]
+            lines.append("2. Focus area — Partnerships and financing")
+    lines += [
+        "Draft decision",
+        "10. The Governing Body requests the Director-General to take its guidance into account.",
+    ]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("width", "widest"), [(72, None), (80, None), (65, 80)])
+def test_english_paper_hard_wrapped_gives_the_units_of_the_original(width, widest):
+    text = english_paper_with_notes()
+    original = build_units(parse_text(text), "GB.999-X-1")
+    assert [u.paragraph for u in original if u.paragraph] == list(range(1, 11))
+    assert [u.label for u in original if u.kind == "deliverable"] == ["D1.1", "D1.2", "D1.3"]
+    wrapped = hard_wrap(text, width, widest)
+    assert max(len(x) for x in wrapped.splitlines()) <= (widest or width)
+    same_as_original(original, build_units(parse_text(wrapped), "GB.999-X-1"))
+
+
+def test_footnote_over_two_lines_and_a_paragraph_cut_by_the_page(plan_text, units):
+    """One line per block otherwise: footnote 13 broken before its last words goes on over the break;
+    footnote 3 without its full stop does not take the rest of paragraph 5, which the page break cut."""
+    text = plan_text.replace("(理事会文件 GB.334/PFA/INF/2)。", "(理事会文件\nGB.334/PFA/INF/2)。")
+    text = text.replace("³ 理事会文件 GB.334/PFA/1。", "³ 理事会文件 GB.334/PFA/1")
+    assert "(理事会文件\nGB.334" in text and "³ 理事会文件 GB.334/PFA/1\n" in text
+    got = build_units(parse_text(text), DOC)
+    assert [u.label for u in got] == [u.label for u in units]
+    assert by_label(got, "fn 13").text.replace(" ", "") == by_label(units, "fn 13").text.replace(" ", "")
+    assert by_label(got, "¶5").text == by_label(units, "¶5").text
+    assert by_label(got, "fn 3").text == "理事会文件 GB.334/PFA/1"

@@ -194,6 +194,34 @@ def test_binding_beyond_localhost_requires_a_login():
     assert r.returncode == 2 and "ILO_UI_USERNAME" in r.stderr
 
 
+def test_address_from_options_then_ilo_then_gradio_variables():
+    import ui
+
+    assert vars(ui.parse_args([], {})) == {"host": "127.0.0.1", "port": 7860}
+    gradio = {"GRADIO_SERVER_NAME": "0.0.0.0", "GRADIO_SERVER_PORT": "8080"}
+    assert vars(ui.parse_args([], gradio)) == {"host": "0.0.0.0", "port": 8080}
+    both = {**gradio, "ILO_UI_HOST": "localhost", "ILO_UI_PORT": "9000"}
+    assert vars(ui.parse_args([], both)) == {"host": "localhost", "port": 9000}
+    options = ["--host", "127.0.0.1", "--port", "7000"]
+    assert vars(ui.parse_args(options, both)) == {"host": "127.0.0.1", "port": 7000}
+    assert vars(ui.parse_args(["--port", "7001"], gradio)) == {"host": "0.0.0.0", "port": 7001}
+    with pytest.raises(SystemExit):
+        ui.parse_args([], {"GRADIO_SERVER_PORT": "http"})
+
+
+def test_gradio_server_name_beyond_localhost_requires_a_login_too():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ILO_UI_", "GRADIO_SERVER_"))}
+    r = subprocess.run(
+        [sys.executable, "ui.py"],
+        cwd=ROOT,
+        env={**env, "GRADIO_SERVER_NAME": "0.0.0.0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "binding to 0.0.0.0" in r.stderr and "ILO_UI_USERNAME" in r.stderr
+
+
 def test_settings_are_kept_for_the_browser(browser, app):
     page = open_page(browser, app)
     page.get_by_role("tab", name="Settings").click()

@@ -110,6 +110,7 @@ class Prepared:
     path: Path
     info: DocumentInfo
     units: list[Unit]
+    text: str = ""  # the file's text in the parser's line layout
 
 
 def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_id=None) -> Prepared:
@@ -132,7 +133,7 @@ def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_i
         session=session_of(sym),
         date=date or meta.get("date") or "",
     )
-    return Prepared(path, info, units)
+    return Prepared(path, info, units, converted.text)
 
 
 def _symbol_from_name(path: Path) -> str | None:
@@ -148,8 +149,10 @@ def _symbol_from_name(path: Path) -> str | None:
 
 def add_to_corpus(corpus_dir: Path, prepared: list[Prepared]) -> tuple[list[str], list[str]]:
     """Copy the files in and record them in the manifest; a document with the same id is replaced.
-    Returns (added ids, replaced ids)."""
-    docs = read_manifest(corpus_dir)
+    Returns (added ids, replaced ids). The first document into an empty (or missing) corpus folder
+    starts its manifest."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    docs = read_manifest(corpus_dir) if (corpus_dir / "manifest.json").exists() else []
     added, replaced, stale = [], [], []
     for p in prepared:
         old = next((d for d in docs if d.id == p.info.id), None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .parse import SUPERSCRIPTS, join_fragments
+from .parse import SUPERSCRIPTS, is_cjk, join_fragments
 from .units import SYMBOL
 
 SUFFIXES = {
@@ -28,6 +28,7 @@ SUFFIXES = {
 }
 _TO_SUP = str.maketrans("0123456789", SUPERSCRIPTS)
 _BLOCK_START = re.compile(f"^(\\d{{1,3}}\\.\\s|[IVX]{{1,5}}\\.\\s|[-•·▪●◦*]\\s|[{SUPERSCRIPTS}])")
+_NO_BREAK = set("、，。；：！？）》」』”’")  # punctuation that does not start a line
 _PAGE_NUMBER = re.compile(r"^[-–— ]*\d{1,4}[-–— ]*$")
 
 
@@ -136,6 +137,24 @@ def _lines(chars: list) -> list[_Line]:
     return [x for x in lines if x.text]
 
 
+def _fills(line: _Line, nxt: _Line, right: float) -> bool:
+    """The line reaches the right margin: close to it, or the next line's first word would not have
+    fitted in what is left (a long word or symbol, `GB.334/PFA/INF/2)`, leaves a wide gap)."""
+    if line.x1 >= right - 2 * line.size:
+        return True
+    chars = sorted(nxt.chars, key=lambda c: c["x0"])
+    end = chars[0]["x1"]
+    for c in chars[1:] if not is_cjk(chars[0]["text"]) else ():
+        if (
+            c["text"].isspace()
+            or c["x0"] - end > 0.25 * c["size"]
+            or (is_cjk(c["text"]) and c["text"] not in _NO_BREAK)
+        ):
+            break
+        end = c["x1"]  # a word, through the punctuation that may not start a line ("4、8、10、13")
+    return line.x1 + 0.3 * line.size + (end - chars[0]["x0"]) > right
+
+
 def _pdf(path: Path) -> Converted:
     """Lines rejoined into paragraphs by the layout: a line that reaches the right margin continues on
     the next line, and a paragraph whose last line fills the page continues on the next page."""
@@ -173,7 +192,7 @@ def _pdf(path: Path) -> Converted:
                 prev is not None
                 and not starts
                 and round(prev.size) == round(line.size)
-                and (line.top - prev.bottom < 0.8 * line.size and prev.x1 >= right - 2 * prev.size)
+                and (line.top - prev.bottom < 0.8 * line.size and _fills(prev, line, right))
             ):
                 blocks.append((pno, ""))
                 cont = len(blocks) - 1

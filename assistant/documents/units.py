@@ -172,3 +172,68 @@ def link_symbols(units: list[Unit], doc_of_symbol: dict[str, str]) -> list[Unit]
     from dataclasses import replace
 
     return [replace(u, links=tuple((s, doc_of_symbol.get(s)) for s in u.symbols)) if u.symbols else u for u in units]
+
+
+_NUMBERED_LINE = re.compile(r"^\s*(\d{1,3})\.\s+\S")
+_NOTE_LINE = re.compile(f"^\\s*([{SUPERSCRIPTS}]+)\\s*\\S")
+
+
+def check_units(units: list[Unit], text: str = "") -> list[str]:
+    """What looks wrong in a document's units, each warning naming the units (or numbers) concerned:
+    orphans (lines that joined no paragraph, footnote or list), gaps in the paragraph and footnote
+    numbering (with `text`, the document's lines: numbered lines past the last one read), footnotes
+    that no marker cites, markers that point to no footnote."""
+    out: list[str] = []
+    for u in units:
+        if u.kind == "text":
+            out.append(f"{u.label}: an orphan line, in no paragraph, footnote or list: {first_words(u.plain_text)}")
+        elif u.kind == "item":
+            out.append(f"{u.label}: a bullet outside a list of deliverables (an orphan?): {first_words(u.plain_text)}")
+    for kind, label, numbers, pattern, digits in (
+        ("paragraph", "¶", [u.paragraph for u in units if u.paragraph is not None], _NUMBERED_LINE, int),
+        ("footnote", "fn ", [u.footnote for u in units if u.footnote is not None], _NOTE_LINE, superscript_number),
+    ):
+        if not numbers:
+            continue
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if missing:
+            out.append(f"{kind} numbering has gaps: no {', '.join(label + str(n) for n in missing)}")
+        later = sorted({n for n in (_line_number(x, pattern, digits) for x in text.splitlines()) if n > max(numbers)})
+        if later:
+            out.append(
+                f"{kind} numbering stops at {label}{max(numbers)}, but the text has lines numbered "
+                f"{', '.join(map(str, later[:8]))}{'…' if len(later) > 8 else ''}, not read as {kind}s: "
+                f"is {label}{max(numbers) + 1} missing or mistyped?"
+            )
+    for u in units:
+        if u.kind == "footnote" and not u.cited_by:
+            out.append(f"{u.label}: no marker in the text cites this footnote")
+        dangling = [n for n in footnote_markers(u.text) if n not in u.footnotes] if u.kind != "footnote" else []
+        if dangling:
+            out.append(
+                f"{u.label}: "
+                + (
+                    f"markers {', '.join(map(str, dangling))} point"
+                    if len(dangling) > 1
+                    else f"marker {dangling[0]} points"
+                )
+                + " to no footnote"
+            )
+    return out
+
+
+def _line_number(line: str, pattern: re.Pattern, digits) -> int:
+    m = pattern.match(line)
+    return digits(m[1]) if m else 0
+
+
+def first_words(text: str, width: int = 60) -> str:
+    """The start of a text, about `width` columns (a Chinese character takes two), on one line."""
+    text = " ".join(text.split())
+    out, used = "", 0
+    for ch in text:
+        used += 2 if "\u2e80" <= ch <= "\uffef" else 1
+        if used > width:
+            return out.rstrip() + "…"
+        out += ch
+    return out

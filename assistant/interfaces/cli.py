@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant ingest | remove | list | ask | chat | eval | brief | models`.
+"""Command line: `python -m assistant ingest | units | remove | list | ask | chat | eval | brief | models`.
 
 Argument parsing only; the command bodies are in commands.py. Nothing heavy is imported here.
 """
@@ -19,6 +19,7 @@ from .commands import (
     cmd_models,
     cmd_remove,
     cmd_translate,
+    cmd_units,
     fail,
 )
 
@@ -49,6 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
     ing.set_defaults(func=cmd_ingest)
+
+    un = sub.add_parser(
+        "units", help="dry run: the units a file would give (label, kind, first words, footnotes), with warnings"
+    )
+    un.add_argument("path", metavar="PATH", help="a PDF, DOCX, HTML, Markdown or text file")
+    un.add_argument("--json", action="store_true", help="print the units and the warnings as JSON")
+    un.add_argument("--symbol", help="document symbol (default: read from the file)")
+    un.add_argument("--lang", help="language code (default: the file's, or detected)")
+    un.add_argument("--id", help="document id (default: the symbol with / as -, or the file name)")
+    un.set_defaults(func=cmd_units)
 
     rm = sub.add_parser("remove", help="remove documents from the corpus and the index")
     rm.add_argument("ids", nargs="+", metavar="ID", help="document ids (see: list)")

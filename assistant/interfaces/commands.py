@@ -111,6 +111,56 @@ def _ingest_version(args, s, path: Path) -> int:
     return 0
 
 
+def cmd_units(args) -> int:
+    """A dry run of ingest: the units a file would give, and warnings about suspicious ones (stderr)."""
+    from ..documents import corpus as C
+    from ..documents.formats import supported
+    from ..documents.units import check_units, first_words
+
+    path = Path(args.path)
+    if not supported(path):
+        return fail(f"unsupported file type: {path} (PDF, DOCX, HTML, Markdown or text)", EXIT_USAGE)
+    if not path.is_file():
+        return fail(f"no such file: {path}", EXIT_USAGE)
+    prepared = C.prepare(path, args.symbol, None, args.lang, None, args.id)
+    info, units = prepared.info, prepared.units
+    warnings = check_units(units, prepared.text)
+    if args.json:
+        rows = [
+            {
+                "id": u.id,
+                "label": u.label,
+                "kind": u.kind,
+                "start": first_words(u.plain_text),
+                "text": u.text,
+                "section": list(u.section),
+                "footnotes": list(u.footnotes),
+                "cited_by": [next(x.label for x in units if x.id == c) for c in u.cited_by],
+                "symbols": list(u.symbols),
+            }
+            for u in units
+        ]
+        doc = {"id": info.id, "symbol": info.symbol, "language": info.language, "title": info.title}
+        print(json.dumps({**doc, "units": rows, "warnings": warnings}, ensure_ascii=False, indent=2))
+    else:
+        label = {u.id: u.label for u in units}
+        kinds: dict[str, int] = {}
+        for u in units:
+            kinds[u.kind] = kinds.get(u.kind, 0) + 1
+        counts = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        print(f"{info.id} ({info.symbol or 'no symbol'}, {info.language}): {len(units)} units ({counts})")
+        for u in units:
+            links = [f"→ fn {n}" for n in u.footnotes] + [f"← {label[c]}" for c in u.cited_by]
+            pad = max(1, 14 - len(first_words(u.label, 100)) - sum(ord(c) > 0x2E80 for c in u.label))
+            line = f"{u.label}{' ' * pad}{u.kind:<11} {first_words(u.plain_text)}"
+            print(line + (f"  {' '.join(links)}" if links else ""))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if warnings and not args.json:
+        print(f"{len(warnings)} warning(s): check the paper before ingesting it", file=sys.stderr)
+    return 0
+
+
 def cmd_remove(args) -> int:
     from ..documents import corpus as C
     from ..search.index import build_index
