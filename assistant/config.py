@@ -60,6 +60,13 @@ class Settings(BaseSettings):
 
     lock_timeout_s: float = 600.0
 
+    # Ingest limits, checked before any work: a file's size, and its units once parsed (a 20 MB text file
+    # parsed for 75 s, took 1.4 GB and would have embedded for 7-13 minutes). A document whose embedding
+    # is expected to take longer than ingest_confirm_s asks for confirmation (`ingest --yes`).
+    max_document_mb: float = Field(20.0, gt=0)
+    max_document_units: int = Field(5000, ge=1)
+    ingest_confirm_s: float = Field(120.0, ge=0)
+
     # Written answers (language model). ILO_ANSWER_MODE=extractive|local|openai|auto.
     answer_mode: AnswerMode = "auto"
     # `local`: an installed chat model's name (`python -m assistant models list`) or a path to any .gguf.

@@ -22,7 +22,23 @@ from .commands import (
 )
 
 
+def _checked(check, what: str):
+    """An argparse type from a text.check_* function: a bad value is a usage error (exit 2) before any work."""
+
+    def parse(value: str) -> str:
+        try:
+            check(value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from ..documents.text import check_doc_id, check_language
+
     p = argparse.ArgumentParser(
         prog="python -m assistant",
         description="Ask questions about ILO paper GB.334/INS/3/1 (Chinese or English); answers cite paragraphs.",
@@ -38,10 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="*", metavar="PATH", help="files to add; a document with the same id is replaced")
     ing.add_argument("--symbol", help="document symbol, e.g. GB.334/INS/4 (default: read from the file)")
     ing.add_argument("--title", help="title (default: the file's)")
-    ing.add_argument("--lang", help="language code, e.g. zh, en (default: the file's, or detected)")
+    ing.add_argument(
+        "--lang",
+        type=_checked(check_language, "language code"),
+        help="BCP 47 language code, e.g. zh, en, fr, es, zh-Hans (default: the file's, or detected)",
+    )
     ing.add_argument("--date", help="date, e.g. 2018-10 (default: the file's)")
-    ing.add_argument("--id", help="document id (default: the symbol with / as -, or the file name)")
+    ing.add_argument(
+        "--id",
+        type=_checked(check_doc_id, "document id"),
+        help="document id: letters, digits, '.', '_', '-' (default: the symbol with / as -, or the file name)",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
+    ing.add_argument(
+        "--yes", action="store_true", help="ingest a large document without asking (needed when not on a terminal)"
+    )
     ing.set_defaults(func=cmd_ingest)
 
     rm = sub.add_parser("remove", help="remove documents from the corpus and the index")
