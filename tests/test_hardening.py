@@ -305,3 +305,35 @@ def test_the_app_picks_up_a_new_build(small_settings, tmp_path):
     assert "extra" in second.index.versions and second.index.build_id != first.index.build_id
     a = second.ask("What does paragraph 1 of extra say?", doc="extra")
     assert a.answered and a.build == second.index.build_id and a.citations[0].unit.id == "extra:p1"
+
+    # A killed ingest: the document is in the manifest, not in the index. `list` and `doctor` say what to do.
+    from assistant.documents import corpus as C
+
+    late = tmp_path / "late.txt"
+    late.write_text("Late\n1. A paragraph never indexed.\n", encoding="utf-8")
+    C.add_to_corpus(small_settings.corpus_dir, [C.prepare(late, doc_id="late")])
+    r = run(["list"], env=env)
+    assert "late\t-\ten\t-\tnot indexed" in r.stdout.decode() and "run: python -m assistant ingest" in r.stderr.decode()
+    r = run(["doctor"], env=env)
+    out = r.stdout.decode()
+    assert r.returncode == 1 and "FAIL  document late: in the manifest, not indexed" in out, out
+    assert "→ run: python -m assistant ingest" in out and "ok    index build" in out
+
+
+def test_doctor_on_a_healthy_set_up_and_a_missing_index(small, tmp_path):
+    r = run(["doctor"], env=small[1])
+    out = r.stdout.decode()
+    assert r.returncode == 0, out
+    assert "ok    embedding model e5-small" in out and "all 1 manifest document(s) indexed" in out
+    assert "no problems found" in out
+    r = run(["doctor"], env={**small[1], "ILO_INDEX_DIR": str(tmp_path / "none")})
+    out = r.stdout.decode()
+    assert (
+        r.returncode == 1
+        and f"FAIL  index: none in {tmp_path / 'none'}" in out
+        and "→ run: python -m assistant ingest" in out
+    )
+    r = run(["doctor"], env={**small[1], "ILO_EMBED_MODEL": "embeddinggemma", "ILO_MODELS_DIR": str(tmp_path)})
+    out = r.stdout.decode()
+    assert r.returncode == 1 and "run: python -m assistant models install embeddinggemma" in out
+    assert "built with e5-small, not embeddinggemma" in out

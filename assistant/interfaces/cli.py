@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant ingest | remove | list | ask | chat | eval | brief | models`.
+"""Command line: `python -m assistant ingest | remove | list | ask | chat | eval | brief | doctor | models`.
 
 Argument parsing only; the command bodies are in commands.py. Nothing heavy is imported here.
 """
@@ -13,6 +13,7 @@ from .commands import (
     cmd_ask,
     cmd_brief,
     cmd_chat,
+    cmd_doctor,
     cmd_eval,
     cmd_ingest,
     cmd_list,
@@ -119,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--json", action="store_true", help="print the note as JSON (messages with their citations)")
     br.add_argument("--doc", metavar="ID", help="draw on one document only (ids: `list`); default: all")
     br.set_defaults(func=cmd_brief)
+
+    doc = sub.add_parser("doctor", help="check the models, the index and the corpus; say what to do about problems")
+    doc.add_argument("--full", action="store_true", help="also recompute the embedding model's sha256 digests")
+    doc.set_defaults(func=cmd_doctor)
 
     mod = sub.add_parser("models", help="install or list the offline models")
     mod.add_argument("action", choices=["install", "list"])

@@ -364,6 +364,13 @@ def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
     raise RuntimeError("no answer")
 
 
+def cmd_doctor(args) -> int:
+    """Check the installation and the data; exit 1 when anything needs doing (doctor.py)."""
+    from .doctor import report, run_checks
+
+    return report(run_checks(_settings(args), full=args.full), sys.stdout)
+
+
 def cmd_models(args) -> int:
     from ..models import weights
 
