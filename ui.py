@@ -537,7 +537,7 @@ def build_app(settings):
                 briefing_part(page, prefs, doc_pref)
             with gr.Tab(i18n("settings"), id="settings-tab"):
                 settings_part(page, demo, prefs, doc_pref)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
     return demo, i18n
 
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # Answer sentences no retrieved unit supports: dropped, or kept and marked as unsupported.
     unsupported_sentences: Literal["drop", "mark"] = "drop"
 
+    # The chat window: questions its queue answers at once (eval/load.py measured the throughput).
+    ui_concurrency: int = Field(4, ge=1, le=64)
+
     @property
     def chroma_dir(self) -> Path:
         return self.index_dir / "chroma"
