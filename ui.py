@@ -558,9 +558,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         auth = (user, password)
 
+    from pydantic import ValidationError
+
     from assistant.config import load_settings
 
-    demo, i18n = build_app(load_settings())
+    try:
+        settings = load_settings()
+    except ValidationError as e:  # a bad ILO_* value: name it, no traceback
+        bad = "; ".join(f"ILO_{'_'.join(map(str, x['loc'])).upper()}: {x['msg']}" for x in e.errors())
+        print(f"error: a setting is not valid: {bad}; correct it in the environment", file=sys.stderr)
+        return 2
+    demo, i18n = build_app(settings)
     demo.launch(
         server_name=args.host,
         server_port=args.port,

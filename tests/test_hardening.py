@@ -337,3 +337,21 @@ def test_doctor_on_a_healthy_set_up_and_a_missing_index(small, tmp_path):
     out = r.stdout.decode()
     assert r.returncode == 1 and "run: python -m assistant models install embeddinggemma" in out
     assert "built with e5-small, not embeddinggemma" in out
+
+
+def test_bad_settings_and_unexpected_failures_are_messages_not_tracebacks(tmp_path):
+    r = run(["list"], env={"ILO_TOP_K": "abc"})
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "ILO_TOP_K: Input should be a valid integer" in err and "Traceback" not in err
+    r = subprocess.run(
+        [sys.executable, "ui.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ILO_UI_CONCURRENCY": "0"},
+    )
+    assert r.returncode == 2 and "ILO_UI_CONCURRENCY" in r.stderr and "Traceback" not in r.stderr
+    (tmp_path / "manifest.json").write_text('{"documents": [{"id": "x"}]}', encoding="utf-8")  # a broken manifest
+    r = run(["list"], env={"ILO_CORPUS_DIR": str(tmp_path)})
+    err = r.stderr.decode()
+    assert r.returncode == 1 and "is not a valid manifest" in err and "Traceback" not in err

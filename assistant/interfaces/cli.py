@@ -6,6 +6,7 @@ Argument parsing only; the command bodies are in commands.py. Nothing heavy is i
 from __future__ import annotations
 
 import argparse
+import os
 
 from .commands import (
     EXIT_USAGE,
@@ -134,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from ..documents.corpus import CorpusError
     from ..engine import InvalidQuestion
     from ..models.weights import ModelMissing
@@ -145,5 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     except UsageError as e:
         return fail(str(e), EXIT_USAGE)
+    except ValidationError as e:  # a bad ILO_* value: name it and what it should be
+        bad = "; ".join(f"ILO_{'_'.join(map(str, x['loc'])).upper()}: {x['msg']}" for x in e.errors())
+        return fail(f"a setting is not valid: {bad}; correct it in the environment", EXIT_USAGE)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+    except Exception as e:  # noqa: BLE001 - never a bare traceback; ILO_DEBUG=1 shows it
+        if os.environ.get("ILO_DEBUG"):
+            raise
+        return fail(
+            f"the command failed unexpectedly ({e or type(e).__name__}); run `python -m assistant doctor` to check the "
+            "installation and data, and set ILO_DEBUG=1 to see the details"
+        )

@@ -342,6 +342,9 @@ def cmd_chat(args) -> int:
         except InvalidQuestion as e:
             print(f"error: {e}")
             continue
+        except Exception as e:  # noqa: BLE001 - one failed question does not end the conversation
+            print(f"error: the question could not be answered ({e or type(e).__name__}); try again or rephrase it")
+            continue
         print(format_answer(a))
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": a.answer}]
 
