@@ -125,19 +125,43 @@ CHECKING = "draft — citations are checked when the answer is complete"
 
 
 class EngineHolder:
-    """The one engine all sessions share, loaded on first use; a failed load is retried next time."""
+    """The one engine all sessions share, loaded on first use; a failed load is retried next time.
+
+    A new build (an `ingest` or `remove` beside the running app) is picked up at the next question: the
+    holder watches `index/current.json` and loads the new build with the same models. A question already
+    being answered keeps the engine it started with, so every answer comes from one complete build.
+    """
 
     def __init__(self, settings):
         self.settings = settings
         self._engine = None
+        self._stamp = None
         self._lock = threading.Lock()
+
+    def _current_stamp(self):
+        try:
+            st = (self.settings.index_dir / "current.json").stat()
+            return st.st_mtime_ns, st.st_ino, st.st_size
+        except OSError:
+            return None
 
     def get(self):
         with self._lock:
-            if self._engine is None:
+            stamp = self._current_stamp()
+            if self._engine is None or stamp != self._stamp:
                 from assistant.engine import Engine
+                from assistant.search.index import load_index
 
-                self._engine = Engine(self.settings)
+                old = self._engine
+                if old is None:
+                    self._engine = Engine(self.settings)
+                else:  # the same models over the new build, read afresh from the store another process wrote
+                    try:
+                        index = load_index(self.settings, fresh=True)
+                        self._engine = Engine(self.settings, index=index, embedder=old.embedder, llm=old.llm)
+                    except Exception:  # noqa: BLE001 - a build being replaced: keep answering from the last one
+                        return old
+                self._stamp = stamp
             return self._engine
 
 
@@ -152,7 +176,12 @@ def friendly_error(e: Exception) -> str:
         return f"⚠️ {str(e)[0].upper()}{str(e)[1:]}."
     if isinstance(e, IndexError_ | ModelMissing | CorpusError):
         return f"⚠️ The assistant is not ready: {e}"
-    return f"⚠️ Something went wrong ({type(e).__name__}). The question was not answered; please try again."
+    if isinstance(e, ValueError) and str(e):  # a bad value: the message says which
+        return f"⚠️ The question was not answered: {e}. Check the settings tab, or start a new conversation."
+    return (
+        "⚠️ The question was not answered because of an internal error. Try again, or rephrase it; if it keeps "
+        "happening, run `python -m assistant doctor` to check the installation."
+    )
 
 
 def engine_history(turns: list[dict]) -> list[dict]:
@@ -262,15 +291,19 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
                     yield "", chat + [{"role": "assistant", "content": shown}], turns, gr.skip(), gr.skip(), gr.skip()
                 else:
                     a = event.to_dict()
+            done = turns + [{"question": q, "answer": a}]
+            files = exports(done)  # inside the error handling: an export never costs the answer its message
         except Exception as e:  # noqa: BLE001 - every failure becomes a message; the app keeps working
             chat.append({"role": "assistant", "content": friendly_error(e)})
             yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()
             return
-        turns.append({"question": q, "answer": a})
-        chat.append({"role": "assistant", "content": render.answer_html(a, names)})
+        turns = done
+        # The build the answer came from, for tools that check answers against builds (eval/load.py).
+        build = f'<span class="build" data-build="{html.escape(str(a.get("build") or ""))}" hidden></span>'
+        chat.append({"role": "assistant", "content": render.answer_html(a, names) + build})
         # Open the first cited unit in the source panel, through the same path as a click.
         first = f"{a['citations'][0]['id']}|{len(turns)}" if a["citations"] else gr.skip()
-        yield "", chat, turns, first, *exports(turns)
+        yield "", chat, turns, first, *files
 
     def exports(turns):
         stem = page.export_dir / f"conversation-{id(turns)}-{len(turns)}"
@@ -417,10 +450,12 @@ def briefing_part(page: Page, prefs, doc_pref) -> None:
             yield friendly_error(e), gr.skip(), gr.skip(), ""
 
     def brief_files(markdown):
+        from assistant.documents.text import xml_safe
         from assistant.interfaces.brief import markdown_to_docx
 
+        markdown = xml_safe(markdown or "")  # an edited note may hold anything; the files never fail on it
         stem = page.export_dir / f"briefing-{abs(hash(markdown))}"
-        stem.with_suffix(".md").write_text(markdown or "", encoding="utf-8")
+        stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
         markdown_to_docx(markdown or "", stem.with_suffix(".docx"))
         return gr.update(value=str(stem.with_suffix(".md"))), gr.update(value=str(stem.with_suffix(".docx")))
 
@@ -503,7 +538,7 @@ def build_app(settings):
                 briefing_part(page, prefs, doc_pref)
             with gr.Tab(i18n("settings"), id="settings-tab"):
                 settings_part(page, demo, prefs, doc_pref)
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
     return demo, i18n
 
 
@@ -539,9 +574,17 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         auth = (user, password)
 
+    from pydantic import ValidationError
+
     from assistant.config import load_settings
 
-    demo, i18n = build_app(load_settings())
+    try:
+        settings = load_settings()
+    except ValidationError as e:  # a bad ILO_* value: name it, no traceback
+        bad = "; ".join(f"ILO_{'_'.join(map(str, x['loc'])).upper()}: {x['msg']}" for x in e.errors())
+        print(f"error: a setting is not valid: {bad}; correct it in the environment", file=sys.stderr)
+        return 2
+    demo, i18n = build_app(settings)
     demo.launch(
         server_name=args.host,
         server_port=args.port,

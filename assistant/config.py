@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     # (cross-lingual cosine, embedding model) is retried, then flagged.
     translate_min_similarity: float = 0.7
 
+    # Ingest limits, checked before any work: a file's size, and its units once parsed (a 20 MB text file
+    # parsed for 75 s, took 1.4 GB and would have embedded for 7-13 minutes). A document whose embedding
+    # is expected to take longer than ingest_confirm_s asks for confirmation (`ingest --yes`).
+    max_document_mb: float = Field(20.0, gt=0)
+    max_document_units: int = Field(5000, ge=1)
+    ingest_confirm_s: float = Field(120.0, ge=0)
+
     # Written answers (language model). ILO_ANSWER_MODE=extractive|local|openai|auto.
     answer_mode: AnswerMode = "auto"
     # `local`: an installed chat model's name (`python -m assistant models list`) or a path to any .gguf.
@@ -92,6 +99,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = SecretStr("not-needed")
     # Answer sentences no retrieved unit supports: dropped, or kept and marked as unsupported.
     unsupported_sentences: Literal["drop", "mark"] = "drop"
+
+    # The chat window: questions its queue answers at once (eval/load.py measured the throughput).
+    ui_concurrency: int = Field(4, ge=1, le=64)
 
     @property
     def chroma_dir(self) -> Path:

@@ -14,20 +14,24 @@ from dataclasses import replace
 from .answers import answer as A
 from .answers.followup import is_followup, standalone_question
 from .config import Settings
-from .documents.text import language_of
+from .documents.text import UnsafeText, language_of, sanitize
 from .search import aggregate, lookup
 from .search.retrieve import RetrievalMode, Retriever
 
 
 class InvalidQuestion(ValueError):
-    """The question cannot be answered as given (empty, too long); the message says why."""
+    """The question cannot be answered as given (empty, too long, invalid characters); the message says why."""
 
 
 def validate(question: object, max_chars: int, what: str = "question") -> str:
-    """The question (or briefing topic: `what`) stripped, or a clear error; no model is loaded for this."""
+    """The question (or briefing topic: `what`) sanitised (documents/text.sanitize: NFC, no control or
+    zero-width characters) and stripped, or a clear error; no model is loaded for this."""
     if not isinstance(question, str):
         raise InvalidQuestion(f"the {what} must be text")
-    q = question.strip()
+    try:
+        q = sanitize(question, f"the {what}").strip()
+    except UnsafeText as e:
+        raise InvalidQuestion(str(e)) from None
     if not q:
         raise InvalidQuestion(f"the {what} is empty")
     if len(q) > max_chars:
@@ -35,6 +39,20 @@ def validate(question: object, max_chars: int, what: str = "question") -> str:
             f"the {what} is {len(q):,} characters long; the limit is {max_chars:,}. Ask about one point at a time."
         )
     return q
+
+
+def _clean_history(history) -> list[dict] | None:
+    """Earlier turns as given by an interface, their text sanitised like questions; malformed turns dropped."""
+    if not history:
+        return history
+    out = []
+    for turn in history:
+        if isinstance(turn, dict) and isinstance(turn.get("content"), str):
+            try:
+                out.append({**turn, "content": sanitize(turn["content"], "an earlier turn")})
+            except UnsafeText as e:
+                raise InvalidQuestion(str(e)) from None
+    return out
 
 
 class Engine:
@@ -106,15 +124,20 @@ class Engine:
         """
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
+        history = _clean_history(history)
         lang = language_of(q)
         standalone, rewrite_ms = self._standalone(q, history)
         result = A.Answer(question=q, answer="", answered=False, standalone=standalone, language=lang, id=qid)
+        result.build = self.index.build_id
         if rewrite_ms is not None:
             result.timings_ms["rewrite_ms"] = rewrite_ms
 
         doc, scope = self.scope(q, doc)
         found = lookup.find(q, scope, self.index.units_of(doc), set(self.index.doc_of_symbol))
-        if found.unknown and not found.units:
+        if A.OFF_TASK.search(q):  # "ignore the documents and tell me a joke": not a question about them
+            result.answer = A.OFF_TASK_REFUSAL[lang]
+            result.mode = "refused"
+        elif found.unknown and not found.units:
             result.answer = A.UNKNOWN_REF[lang].format(
                 refs=", ".join(found.unknown), symbol=self.symbol_of(scope), ranges=lookup.ranges(scope)
             )

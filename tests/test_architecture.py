@@ -63,4 +63,3 @@ def test_every_stage_folder_says_what_it_takes_and_gives():
             continue
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
         assert "Takes:" in doc and "Gives:" in doc, f"{init} docstring should say what the stage takes and gives"
-

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .formats import FormatError, convert
 from .parse import ParseError, parse_document
+from .text import UnsafeText, check_doc_id, check_language, sanitize, sanitize_document
 from .units import Unit, build_units
 
 
@@ -54,11 +55,15 @@ def write_manifest(corpus_dir: Path, docs: list[DocumentInfo]) -> None:
 
 
 def read_file(path: Path):
-    """(converted text and metadata, parsed layout) of a document file, or a CorpusError naming it."""
+    """(converted text and metadata, parsed layout) of a document file, or a CorpusError naming it. The text
+    and metadata are sanitised here, once, whatever the format (text.sanitize_document: NFC, no control or
+    zero-width characters, so no terminal escape sequence or NUL reaches the index or an export)."""
     try:
         converted = convert(path)
+        converted.text = sanitize_document(converted.text)
+        converted.meta = {k: sanitize(v, k).strip() for k, v in converted.meta.items() if isinstance(v, str)}
         return converted, parse_document(converted.text)
-    except (FormatError, ParseError) as e:
+    except (FormatError, ParseError, UnsafeText) as e:
         raise CorpusError(f"{path}: {e}") from None
 
 
@@ -118,22 +123,37 @@ def prepare(path: Path, symbol=None, title=None, language=None, date=None, doc_i
     written, so a broken or unsupported file fails here with the corpus and index untouched."""
     from .text import language_of
 
+    try:  # the command line checks these too (exit 2 before any work); here for every other caller
+        did = check_doc_id(doc_id) if doc_id else None
+        given_lang = check_language(language) if language else None
+        symbol, title, date = (sanitize(x, "a metadata value").strip() if x else x for x in (symbol, title, date))
+    except ValueError as e:
+        raise CorpusError(str(e)) from None
     converted, parsed = read_file(path)
     meta = converted.meta
     sym = symbol or meta.get("symbol") or _symbol_from_name(path) or ""
-    did = _ID_CHARS.sub("-", doc_id).strip("-.") if doc_id else doc_id_for(sym, path)
+    did = did or doc_id_for(sym, path)
     units = build_units(parsed, did)
-    lang = language or meta.get("language") or language_of(" ".join(u.plain_text for u in units[:20]))
+    lang = given_lang or _language(meta.get("language")) or language_of(" ".join(u.plain_text for u in units[:20]))
     info = DocumentInfo(
         id=did,
         symbol=sym,
         title=title or meta.get("title") or parsed.title or path.stem,
-        language=lang[:2].lower(),
-        source=f"{did}.{lang[:2].lower()}{path.suffix.lower()}",
+        language=lang,
+        source=f"{did}.{lang}{path.suffix.lower()}",
         session=session_of(sym),
         date=date or meta.get("date") or "",
     )
     return Prepared(path, info, units, converted.text)
+
+
+def _language(tag: str | None) -> str | None:
+    """The primary language of a tag the file gives (HTML lang, DOCX language), or None if it is not BCP 47."""
+    try:
+        lang = check_language(tag) if tag else None
+    except ValueError:
+        return None
+    return lang if lang and len(lang) <= 3 else None  # "English" in a DOCX's properties: detect instead
 
 
 def _symbol_from_name(path: Path) -> str | None:

@@ -27,7 +27,7 @@ SUFFIXES = {
     ".txt": "txt",
 }
 _TO_SUP = str.maketrans("0123456789", SUPERSCRIPTS)
-_BLOCK_START = re.compile(f"^(\\d{{1,3}}\\.\\s|[IVX]{{1,5}}\\.\\s|[-•·▪●◦*]\\s|[{SUPERSCRIPTS}])")
+_BLOCK_START = re.compile(f"^(\\d{{1,9}}\\.\\s|[IVX]{{1,5}}\\.\\s|[-•·▪●◦*]\\s|[{SUPERSCRIPTS}])")
 _NO_BREAK = set("、，。；：！？）》」』”’")  # punctuation that does not start a line
 _PAGE_NUMBER = re.compile(r"^[-–— ]*\d{1,4}[-–— ]*$")
 

@@ -30,7 +30,8 @@ _EMPTY_LINK = re.compile(r"\[([^\]]*)\]\(#?\)")
 _MULTISPACE = re.compile(r"[ \t\u00a0]{2,}")
 
 _ROMAN = re.compile(r"^(?P<num>[IVX]{1,5})\.\s*(?P<text>\S.*)$")
-_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\.\s*(?P<text>\S.*)$")
+# Paragraph numbers of any practical size (a billion; int() refuses numbers of thousands of digits).
+_NUMBERED = re.compile(r"^(?P<num>\d{1,9})\.\s*(?P<text>\S.*)$")
 _FOOTNOTE = re.compile(f"^(?P<num>[{SUPERSCRIPTS}]+)\\s*(?P<text>\\S.*)$")
 _ONLY_MARKERS = re.compile(f"^[{SUPERSCRIPTS}]+$")
 _MARKERS = re.compile(f"[{SUPERSCRIPTS}]+")

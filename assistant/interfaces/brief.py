@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answers.answer import LANGUAGE_NAMES, text_in
-from ..documents.text import language_of
+from ..documents.text import language_of, xml_safe
 from ..engine import validate
 from .render import provenance_note
 
@@ -359,7 +359,7 @@ def to_markdown(b: Briefing) -> str:
     out += ["", f"## {h['annex']}", ""]
     for u in b.cited:
         out += [f"### {b.ref(u)} — {' › '.join(u.section)}", "", f"> {u.plain_text}", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return xml_safe("\n".join(out).rstrip() + "\n")
 
 
 def markdown_to_docx(markdown: str, path: Path, source: str = "GB.334/INS/3/1") -> Path:
@@ -371,6 +371,7 @@ def markdown_to_docx(markdown: str, path: Path, source: str = "GB.334/INS/3/1") 
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
+    markdown, source = xml_safe(markdown), xml_safe(source)  # an edited note may hold anything: never fail on it
     d = docx.Document()
     normal = d.styles["Normal"]
     normal.font.size = Pt(10.5)

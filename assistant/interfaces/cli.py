@@ -1,4 +1,5 @@
-"""Command line: `python -m assistant ingest | units | remove | list | ask | chat | eval | brief | models`.
+"""Command line: `python -m assistant ingest | units | remove | list | ask | chat | eval | brief | translate |
+doctor | models`.
 
 Argument parsing only; the command bodies are in commands.py. Nothing heavy is imported here.
 """
@@ -6,6 +7,7 @@ Argument parsing only; the command bodies are in commands.py. Nothing heavy is i
 from __future__ import annotations
 
 import argparse
+import os
 
 from .commands import (
     EXIT_USAGE,
@@ -13,6 +15,7 @@ from .commands import (
     cmd_ask,
     cmd_brief,
     cmd_chat,
+    cmd_doctor,
     cmd_eval,
     cmd_ingest,
     cmd_list,
@@ -24,7 +27,23 @@ from .commands import (
 )
 
 
+def _checked(check, what: str):
+    """An argparse type from a text.check_* function: a bad value is a usage error (exit 2) before any work."""
+
+    def parse(value: str) -> str:
+        try:
+            check(value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from ..documents.text import check_doc_id, check_language
+
     p = argparse.ArgumentParser(
         prog="python -m assistant",
         description="Ask questions about ILO paper GB.334/INS/3/1 (Chinese or English); answers cite paragraphs.",
@@ -40,15 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="*", metavar="PATH", help="files to add; a document with the same id is replaced")
     ing.add_argument("--symbol", help="document symbol, e.g. GB.334/INS/4 (default: read from the file)")
     ing.add_argument("--title", help="title (default: the file's)")
-    ing.add_argument("--lang", help="language code, e.g. zh, en (default: the file's, or detected)")
+    ing.add_argument(
+        "--lang",
+        type=_checked(check_language, "language code"),
+        help="BCP 47 language code, e.g. zh, en, fr, es, zh-Hans (default: the file's, or detected)",
+    )
     ing.add_argument("--date", help="date, e.g. 2018-10 (default: the file's)")
-    ing.add_argument("--id", help="document id (default: the symbol with / as -, or the file name)")
+    ing.add_argument(
+        "--id",
+        type=_checked(check_doc_id, "document id"),
+        help="document id: letters, digits, '.', '_', '-' (default: the symbol with / as -, or the file name)",
+    )
     ing.add_argument(
         "--version-of",
         metavar="SYMBOL",
         help="the file is an official language version (same paragraph numbers) of this document (symbol or id)",
     )
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
+    ing.add_argument(
+        "--yes", action="store_true", help="ingest a large document without asking (needed when not on a terminal)"
+    )
     ing.set_defaults(func=cmd_ingest)
 
     un = sub.add_parser(
@@ -120,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.set_defaults(func=cmd_translate)
 
+    doc = sub.add_parser("doctor", help="check the models, the index and the corpus; say what to do about problems")
+    doc.add_argument("--full", action="store_true", help="also recompute the embedding model's sha256 digests")
+    doc.set_defaults(func=cmd_doctor)
+
     mod = sub.add_parser("models", help="install or list the offline models")
     mod.add_argument("action", choices=["install", "list"])
     mod.add_argument("name", nargs="?", default="embeddinggemma")
@@ -129,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from ..documents.corpus import CorpusError
     from ..engine import InvalidQuestion
     from ..models.weights import ModelMissing
@@ -140,5 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(e))
     except UsageError as e:
         return fail(str(e), EXIT_USAGE)
+    except ValidationError as e:  # a bad ILO_* value: name it and what it should be
+        bad = "; ".join(f"ILO_{'_'.join(map(str, x['loc'])).upper()}: {x['msg']}" for x in e.errors())
+        return fail(f"a setting is not valid: {bad}; correct it in the environment", EXIT_USAGE)
     except KeyboardInterrupt:
         return fail("interrupted", 130)
+    except Exception as e:  # noqa: BLE001 - never a bare traceback; ILO_DEBUG=1 shows it
+        if os.environ.get("ILO_DEBUG"):
+            raise
+        return fail(
+            f"the command failed unexpectedly ({e or type(e).__name__}); run `python -m assistant doctor` to check the "
+            "installation and data, and set ILO_DEBUG=1 to see the details"
+        )

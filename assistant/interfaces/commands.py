@@ -68,9 +68,25 @@ def _ingest_files(args, s) -> int:
         return fail(f"no such file: {', '.join(map(str, missing))}", EXIT_USAGE)
     if len(paths) > 1 and (args.symbol or args.id or args.title or args.version_of):
         return fail("--symbol, --id, --title and --version-of name one document: give one file with them", EXIT_USAGE)
+    too_big = [p for p in paths if p.stat().st_size > s.max_document_mb * 1e6]
+    if too_big:
+        return fail(
+            f"{', '.join(f'{p} ({p.stat().st_size / 1e6:.1f} MB)' for p in too_big)}: larger than the "
+            f"{s.max_document_mb:g} MB limit; split the document, or raise ILO_MAX_DOCUMENT_MB",
+            EXIT_USAGE,
+        )
     if args.version_of:
         return _ingest_version(args, s, paths[0])
     prepared = [C.prepare(p, args.symbol, args.title, args.lang, args.date, args.id) for p in paths]
+    too_many = [p for p in prepared if len(p.units) > s.max_document_units]
+    if too_many:
+        return fail(
+            f"{', '.join(f'{p.path} ({len(p.units):,} units)' for p in too_many)}: more than the "
+            f"{s.max_document_units:,} units a document may have; split it, or raise ILO_MAX_DOCUMENT_UNITS",
+            EXIT_USAGE,
+        )
+    if not _confirm_large(prepared, s, args.yes):
+        return fail("nothing ingested: rerun with --yes to go ahead", EXIT_USAGE)
     done: dict = {}
     report = build_index(
         s,
@@ -161,6 +177,29 @@ def cmd_units(args) -> int:
     return 0
 
 
+def _confirm_large(prepared, s, yes: bool) -> bool:
+    """A document expected to embed for longer than ILO_INGEST_CONFIRM_S says how long, and on a terminal
+    asks; elsewhere (scripts, CI) it needs --yes. Small documents go ahead."""
+    from ..documents.text import split_sentences
+    from ..models.embed import SECONDS_PER_TEXT
+
+    texts = sum(len(p.units) + sum(len(split_sentences(u.plain_text)) for u in p.units) for p in prepared)
+    seconds = texts * SECONDS_PER_TEXT.get(s.embed_model, 0.2)
+    if yes or seconds <= s.ingest_confirm_s:
+        return True
+    print(
+        f"{texts:,} texts to embed with {s.embed_model}: about {seconds / 60:.0f} minutes on a 2-core machine "
+        "(less for what the cache already holds)",
+        file=sys.stderr,
+    )
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input("go ahead? [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
 def cmd_remove(args) -> int:
     from ..documents import corpus as C
     from ..search.index import build_index
@@ -179,23 +218,38 @@ def cmd_remove(args) -> int:
 
 def cmd_list(args) -> int:
     from ..documents import corpus as C
-    from ..search.index import read_current
+    from ..documents.text import printable
+    from ..search.index import IndexCorrupt, read_current
 
     s = _settings(args)
     docs = C.read_manifest(s.corpus_dir)
-    current = read_current(s.index_dir) or {}
-    counts = {d["info"]["id"]: d["units"] for d in current.get("documents", [])}
+    try:
+        current, problem = read_current(s.index_dir) or {}, None
+    except IndexCorrupt as e:  # the corpus can still be listed; the index is said to be unreadable
+        current, problem = {}, str(e)
+    counts = {d["info"]["id"]: d["units"] for d in current.get("documents", []) if isinstance(d, dict)}
     if args.json:
         rows = [{**d.__dict__, "units": counts.get(d.id)} for d in docs]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
-    for d in docs:
-        units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
-        print(f"{d.id}\t{d.symbol or '-'}\t{d.language}\t{d.date or '-'}\t{units}\t{d.title}")
+    else:
+        for d in docs:
+            units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
+            print(printable(f"{d.id}\t{d.symbol or '-'}\t{d.language}\t{d.date or '-'}\t{units}\t{d.title}"))
+    if problem:
+        print(f"warning: {problem}", file=sys.stderr)
+    elif any(d.id not in counts for d in docs):
+        print(
+            "note: a document 'not indexed' is in the corpus but not in the index (an ingest was interrupted, or "
+            "the corpus was edited); run: python -m assistant ingest",
+            file=sys.stderr,
+        )
     return 0
 
 
 def format_answer(a) -> str:
+    """The answer for a terminal: document text never carries control characters or escape sequences to it."""
+    from ..documents.text import printable
+
     lines = [a.answer]
     if a.mode == "generated":
         dropped = len((a.grounding or {}).get("dropped") or [])
@@ -213,14 +267,31 @@ def format_answer(a) -> str:
             lines.append(f"  [{u.label}] {u.doc} — {section}")
             for symbol, doc in u.links:
                 lines.append(f"      {symbol}: " + (f"in the corpus as {doc}" if doc else "not in the corpus"))
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
-def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict | None, str | None]]:
-    """(line number, request or None, error or None) for each non-empty JSON line."""
-    out = []
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    for n, line in enumerate(text.splitlines(), 1):
+class BatchLine:
+    """One line of a batch: its number, the request (or None) and the error that stops it (or None)."""
+
+    def __init__(self, n: int, request: dict | None, error: str | None, warning: str | None = None):
+        self.n, self.request, self.error, self.warning = n, request, error, warning
+
+
+def read_batch(lines, need_question: bool = True):
+    """BatchLines from an iterable of raw lines (bytes, as read from a file or stdin, or str), decoded and
+    parsed one at a time as they arrive: a line that is not UTF-8 or not JSON is an error for that line
+    only. A repeated "id" is answered with a warning naming the line that first used it."""
+    seen: dict = {}
+    for n, raw in enumerate(lines, 1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as e:
+            yield BatchLine(
+                n,
+                None,
+                f"line {n}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); save the file as UTF-8",
+            )
+            continue
         if not line.strip():
             continue
         try:
@@ -230,10 +301,68 @@ def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict |
             history = req.get("history") or []
             if not isinstance(history, list) or not all(isinstance(t, dict) for t in history):
                 raise ValueError('"history" must be a list of {"role", "content"} objects')
-            out.append((n, req, None))
-        except ValueError as e:
-            out.append((n, None, f"line {n}: {e}"))
-    return out
+        except (ValueError, RecursionError) as e:
+            yield BatchLine(n, None, f"line {n}: {e}")
+            continue
+        warning = None
+        rid = req.get("id")
+        if rid is not None:
+            key = json.dumps(rid, sort_keys=True)
+            if key in seen:
+                warning = f"line {n}: duplicate id {json.dumps(rid, ensure_ascii=False)} (first on line {seen[key]})"
+            else:
+                seen[key] = n
+        yield BatchLine(n, req, None, warning)
+
+
+def _read_batch(path: str, need_question: bool = True) -> list[tuple[int, dict | None, str | None]]:
+    """(line number, request or None, error or None) for each non-empty JSON line of a file."""
+    with open(path, "rb") as f:
+        return [(x.n, x.request, x.error) for x in read_batch(f, need_question)]
+
+
+def _answer_batch(args, s, out) -> int:
+    """Answer a batch line by line as it is read (stdin too), each record written and flushed when made.
+    Nothing a line holds can stop the others: every failure is that line's error record."""
+    from ..engine import InvalidQuestion
+
+    source = sys.stdin.buffer if args.batch == "-" else open(args.batch, "rb")  # noqa: SIM115
+    engine = _engine(s)
+    bad = 0
+    try:
+        for line in read_batch(iter(source.readline, b"")):
+            req, err = line.request, line.error
+            rid = req.get("id", line.n) if req else line.n
+            if line.warning:
+                print(f"warning: {line.warning}", file=sys.stderr)
+            if err is None:
+                try:
+                    doc = req.get("doc", args.doc)
+                    record = engine.ask(
+                        req["question"], req.get("history"), retrieval=args.retrieval, qid=rid, doc=doc
+                    ).to_dict()
+                except InvalidQuestion as e:
+                    err = f"line {line.n}: {e}"
+                except Exception as e:  # noqa: BLE001 - one line's failure is its error record, never the run's
+                    err = f"line {line.n}: could not be answered ({e or type(e).__name__}); the other lines go on"
+            if err is not None:
+                bad += 1
+                print(f"error: {err}", file=sys.stderr)
+                question = (req or {}).get("question")
+                record = {
+                    "id": rid,
+                    "question": question if isinstance(question, str) else None,
+                    "error": err,
+                    "answered": False,
+                }
+            if line.warning:
+                record["warning"] = line.warning
+            out.write(json.dumps(record, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8") + "\n")
+            out.flush()
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    return EXIT_ERROR if bad else 0
 
 
 def cmd_ask(args) -> int:
@@ -241,38 +370,14 @@ def cmd_ask(args) -> int:
 
     s = _settings(args)
     if args.batch:
-        try:
-            requests = _read_batch(args.batch)
-        except OSError as e:
-            return fail(f"cannot read {args.batch}: {e}", EXIT_USAGE)
-        engine = _engine(s)
-        bad = 0
+        if args.batch != "-" and not Path(args.batch).is_file():
+            return fail(f"cannot read {args.batch}: no such file", EXIT_USAGE)
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
-            for n, req, err in requests:
-                rid = req.get("id", n) if req else n
-                if err is None:
-                    try:
-                        a = engine.ask(
-                            req["question"],
-                            req.get("history"),
-                            retrieval=args.retrieval,
-                            qid=rid,
-                            doc=req.get("doc", args.doc),
-                        )
-                        record = a.to_dict()
-                    except InvalidQuestion as e:
-                        err = f"line {n}: {e}"
-                if err is not None:
-                    bad += 1
-                    print(f"error: {err}", file=sys.stderr)
-                    record = {"id": rid, "question": (req or {}).get("question"), "error": err, "answered": False}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                out.flush()
+            return _answer_batch(args, s, out)
         finally:
             if out is not sys.stdout:
                 out.close()
-        return EXIT_ERROR if bad else 0
 
     if args.question is None:
         return fail('give a question, e.g. ask "What does paragraph 12 say?", or --batch FILE.jsonl', EXIT_USAGE)
@@ -312,24 +417,36 @@ def cmd_chat(args) -> int:
         except InvalidQuestion as e:
             print(f"error: {e}")
             continue
+        except Exception as e:  # noqa: BLE001 - one failed question does not end the conversation
+            print(f"error: the question could not be answered ({e or type(e).__name__}); try again or rephrase it")
+            continue
         print(format_answer(a))
         history += [{"role": "user", "content": q}, {"role": "assistant", "content": a.answer}]
 
 
 def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
     """Print a written answer's words as they come (a draft), then return the checked answer."""
+    from ..documents.text import printable
+
     drafted = False
     for event in events:
         if isinstance(event, str):
             if not drafted:
                 print("(draft) ", end="", file=out)
                 drafted = True
-            print(event, end="", flush=True, file=out)
+            print(printable(event), end="", flush=True, file=out)
         else:
             if drafted:
                 print(f"\n\n{checked}", file=out)
             return event
     raise RuntimeError("no answer")
+
+
+def cmd_doctor(args) -> int:
+    """Check the installation and the data; exit 1 when anything needs doing (doctor.py)."""
+    from .doctor import report, run_checks
+
+    return report(run_checks(_settings(args), full=args.full), sys.stdout)
 
 
 def cmd_models(args) -> int:

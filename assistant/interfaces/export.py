@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..documents.parse import SUPERSCRIPTS
+from ..documents.text import xml_safe
 
 DEFAULT_TITLE = "GB.334/INS/3/1 — conversation"
 EAST_ASIAN_FONT = "WenQuanYi Micro Hei"
@@ -79,7 +80,7 @@ def conversation_markdown(turns: list[dict], title: str = DEFAULT_TITLE, *, when
                 # On their own line: CommonMark ignores ** closing after "。" when a CJK character follows.
                 out += ["  >", "  > " + " ".join(f"**{q}**" for q in quotes)]
             out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return xml_safe("\n".join(out).rstrip() + "\n")  # no NUL, control character or lone surrogate: any file takes it
 
 
 def _use_east_asian_font(document, font: str = EAST_ASIAN_FONT) -> None:
@@ -100,18 +101,20 @@ def _quote_style(document) -> str:
 
 
 def write_docx(turns: list[dict], path: Path, title: str = DEFAULT_TITLE, *, when: datetime | None = None) -> Path:
-    """Write the conversation as a Word document (same content as `conversation_markdown`) and return `path`."""
+    """Write the conversation as a Word document (same content as `conversation_markdown`) and return `path`.
+    Every string goes through `xml_safe`: no text (a NUL in a question, a control character in a document)
+    can make the export fail."""
     from docx import Document
 
     document = Document()
     _use_east_asian_font(document)
     quote_style = _quote_style(document)
-    document.add_heading(title, level=1)
+    document.add_heading(xml_safe(title), level=1)
     document.add_paragraph(_date_line(when))
     for n, turn in enumerate(turns, 1):
         answer = turn.get("answer") or {}
-        document.add_heading(f"Q{n}. {turn.get('question') or answer.get('question', '')}", level=2)
-        for line in str(answer.get("answer", "")).splitlines():
+        document.add_heading(xml_safe(f"Q{n}. {turn.get('question') or answer.get('question', '')}"), level=2)
+        for line in xml_safe(answer.get("answer", "")).splitlines():
             if line.strip():
                 document.add_paragraph(line)
         citations = _cited(answer)
@@ -119,9 +122,9 @@ def write_docx(turns: list[dict], path: Path, title: str = DEFAULT_TITLE, *, whe
             continue
         document.add_paragraph().add_run("Sources").bold = True
         for c in citations:
-            document.add_paragraph(_source_line(c))
+            document.add_paragraph(xml_safe(_source_line(c)))
             para = document.add_paragraph(style=quote_style)
-            for segment, quoted in _spans(c.get("text", ""), list(c.get("quote") or [])):
+            for segment, quoted in _spans(xml_safe(c.get("text", "")), [xml_safe(q) for q in c.get("quote") or []]):
                 para.add_run(segment).bold = quoted or None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ def _with_footnote_links(text: str, doc: str, escape: bool = True, in_page: bool
         n = superscript_number(m.group(0))
         if in_page:
             return f'<sup><a class="fnref" href="#{anchor(f"{doc}:fn{n}")}">{n}</a></sup>'
-        return f'<sup><a class="cite fnref" href="#cite:{doc}:fn{n}">{n}</a></sup>'
+        return f'<sup><a class="cite fnref" href="#cite:{html.escape(doc)}:fn{n}">{n}</a></sup>'
 
     return _MARKERS.sub(sup, text)
 

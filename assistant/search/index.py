@@ -68,7 +68,12 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)  # documents no longer in the index
 
 
-def chroma_client(settings: Settings):
+def chroma_client(settings: Settings, fresh: bool = False):
+    """A Chroma client: the server's when one is configured, else the embedded store under index_dir.
+
+    `fresh`: the embedded store was written by another process (an `ingest` beside a running app). Chroma
+    keeps one in-memory system per path in a process, which does not see another process's records; a
+    fresh one reads the store as it is on disk now. Clients made before keep their own system."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -76,6 +81,10 @@ def chroma_client(settings: Settings):
     if settings.chroma_host:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
@@ -485,8 +494,9 @@ class Index:
         return self.units if doc is None else [u for u in self.units if u.doc == doc]
 
 
-def load_index(settings: Settings) -> Index:
-    """The active build; a clear error when there is none or it is damaged."""
+def load_index(settings: Settings, fresh: bool = False) -> Index:
+    """The active build; a clear error when there is none or it is damaged. `fresh`: see `chroma_client`
+    (a running app loading a build that another process made)."""
     current = read_current(settings.index_dir)
     if current is None:
         raise IndexMissing(f"no index in {settings.index_dir}; run: python -m assistant ingest")
@@ -511,7 +521,7 @@ def load_index(settings: Settings) -> Index:
     from chromadb.errors import NotFoundError
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    client = chroma_client(settings)
+    client = chroma_client(settings, fresh)
     unit_name, sent_name = collection_names(settings.embed_model)
     try:
         unit_coll = client.get_collection(unit_name)

@@ -8,9 +8,12 @@ from dataclasses import dataclass, field
 from ..documents.units import SYMBOL, Unit
 from .keyword import tokenize
 
-_PARA = re.compile(r"第\s*(\d{1,4})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(\d{1,4})\b", re.IGNORECASE)
+# Numbers of any practical size, and impossible ones ("paragraph -1", "paragraph 0"), which are reported as
+# unknown rather than left to retrieval (which would cite whatever is closest).
+_PARA = re.compile(r"第\s*(-?\d{1,9})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(-?\d{1,9})\b", re.IGNORECASE)
 _NOTE = re.compile(
-    r"(?:脚注|注释|尾注)\s*(?:第\s*)?(\d{1,4})|第\s*(\d{1,4})\s*(?:个|条)?\s*脚注|(?:\bfootnotes?|\bfn\.?|\bnotes?)\s*(\d{1,4})\b",
+    r"(?:脚注|注释|尾注)\s*(?:第\s*)?(-?\d{1,9})|第\s*(-?\d{1,9})\s*(?:个|条)?\s*脚注"
+    r"|(?:\bfootnotes?|\bfn\.?|\bnotes?)\s*(-?\d{1,9})\b",
     re.IGNORECASE,
 )
 _SESSION = re.compile(r"\b(?:GB|ILC)\.\d{2,3}\b(?!/)")
