@@ -40,6 +40,7 @@ TEXT = {
         "export_md": "Export Markdown",
         "export_docx": "Export DOCX",
         "search": "Search the document",
+        "doc_view": "Language",
         "mode": "Answer mode",
         "retrieval": "Retrieval",
         "sources": "Number of sources retrieved",
@@ -70,6 +71,7 @@ TEXT = {
         "export_md": "导出 Markdown",
         "export_docx": "导出 DOCX",
         "search": "在文件中搜索",
+        "doc_view": "语言",
         "mode": "回答方式",
         "retrieval": "检索方式",
         "sources": "检索的来源数量",
@@ -97,6 +99,8 @@ a.cite { font-weight: 600; text-decoration: none; color: #1d4ed8; cursor: pointe
 .source-notes p, .doc-footnote { font-size: 0.9em; color: #333; }
 .document { max-height: 70vh; overflow-y: auto; }
 .source-versions { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; }
+.doc-pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; }
+.doc-original { color: #444; }
 .source-provenance { font-size: 0.8em; color: #92400e; font-weight: 600; }
 """
 
@@ -416,9 +420,27 @@ def document_part(page: Page) -> None:
     from assistant.interfaces import render
 
     titles = doc_titles(page.docs)
-    search = gr.Textbox(label=page.i18n("search"), elem_id="doc-search")
+    languages = sorted({lang for u in page.units for lang, _, _ in u.versions})
+    # The original, a language version (labelled), or both side by side, paragraph by paragraph.
+    views = (
+        [("original", "")]
+        + [(lang, lang) for lang in languages]
+        + [(f"{lang} + original", f"{lang}+") for lang in languages]
+    )
+
+    def show(query, view):
+        return render.document_html(
+            page.units, query or "", titles, lang=(view or "").rstrip("+"), both=(view or "").endswith("+")
+        )
+
+    with gr.Row():
+        search = gr.Textbox(label=page.i18n("search"), elem_id="doc-search", scale=4)
+        view = gr.Radio(
+            views, value="", label=page.i18n("doc_view"), elem_id="doc-view", scale=2, visible=bool(languages)
+        )
     document = gr.HTML(render.document_html(page.units, titles=titles), elem_id="document")
-    search.change(lambda q: render.document_html(page.units, q, titles), search, document)
+    search.change(show, [search, view], document)
+    view.change(show, [search, view], document)
 
 
 def briefing_part(page: Page, prefs, doc_pref) -> None:

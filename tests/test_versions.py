@@ -238,3 +238,23 @@ def test_translation_with_a_real_model_resumes_after_kill(tmp_path):
     checks = version.meta["sentences"]
     assert all({"missing", "cjk", "similarity", "flagged"} <= set(c) for c in checks)
     assert version.meta["summary"]["sentences"] == total
+
+
+def test_source_panel_and_document_view_show_the_version_labelled_beside_the_original(plan_text):
+    from assistant.documents.versions import attach
+    from assistant.interfaces.render import document_html, source_html
+
+    _, units = load_corpus(ROOT / "corpus")
+    machine = Version(PLAN, "en", {u.id: f"<Machine> text of {u.label}." for u in units}, "machine translation by m1")
+    units = attach(units, {"en": machine})
+    by_id = {u.id: u for u in units}
+    panel = source_html(by_id[f"{PLAN}:p19"], by_id, ["<Machine> text of ¶19."], "en", "zh")
+    assert "Machine translation by m1; the Chinese original is authoritative" in panel
+    assert "<mark>&lt;Machine&gt; text of ¶19.</mark>" in panel and "官方发展援助" in panel  # the original beside it
+    assert "<Machine>" not in panel
+
+    english = document_html(units, lang="en")
+    assert "&lt;Machine&gt; text of ¶19." in english and "官方发展援助" not in english
+    assert english.count("Machine translation by m1") == 1  # labelled once, at the top
+    both = document_html(units, "text of ¶19", lang="en", both=True)
+    assert "1 units match" in both and "&lt;Machine&gt; <mark>text of ¶19</mark>." in both and "官方发展援助" in both

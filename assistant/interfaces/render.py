@@ -165,17 +165,28 @@ def _mark_query(escaped: str, query: str) -> str:
     return re.sub(re.escape(q), lambda m: f"<mark>{m.group(0)}</mark>", escaped, flags=re.IGNORECASE)
 
 
-def document_html(units: list[Unit], query: str = "", titles: dict[str, str] | None = None) -> str:
+def document_html(
+    units: list[Unit], query: str = "", titles: dict[str, str] | None = None, lang: str = "", both: bool = False
+) -> str:
     """The whole document: headings, paragraph numbers as anchors, footnote markers linked to their
     footnotes and footnotes linked back; with a query, only the matching units, matches marked.
-    With `titles` (several documents), each document opens with its symbol and title."""
+    With `titles` (several documents), each document opens with its symbol and title. With `lang`, each unit
+    in that language version where it has one (labelled), or with `both`, the version beside the original."""
     query = query.strip()
-    shown = [u for u in units if not query or query.lower() in u.text.lower()]
+
+    def matches(u: Unit) -> bool:
+        v = u.version(lang) if lang else None
+        return query.lower() in u.text.lower() or bool(v and query.lower() in v[0].lower())
+
+    shown = [u for u in units if not query or matches(u)]
     if query and not shown:
         return f'<p class="doc-empty">No match for “{html.escape(query)}” / 没有找到</p>'
     parts = ['<div class="document">']
     if query:
         parts.append(f'<p class="doc-count">{len(shown)} units match “{html.escape(query)}”</p>')
+    provenances = sorted({v[1] for u in shown if lang and (v := u.version(lang))})
+    for provenance in provenances:  # a version is labelled once, at the top
+        parts.append(f'<p class="source-provenance">{html.escape(provenance_note(provenance, "zh"))}</p>')
     section: tuple[str, ...] = ()
     doc = None
     for u in shown:
@@ -190,6 +201,15 @@ def document_html(units: list[Unit], query: str = "", titles: dict[str, str] | N
         body = _mark_query(html.escape(u.text, quote=False), query)
         body = _with_footnote_links(body, u.doc, escape=False, in_page=True)
         body = body.replace("\n", "<br>")
+        if version := (u.version(lang) if lang else None):
+            shown_version = _mark_query(html.escape(version[0], quote=False), query)
+            if both:
+                body = (
+                    f'<span class="doc-pair"><span lang="{html.escape(lang)}">{shown_version}</span>'
+                    f'<span class="doc-original">{body}</span></span>'
+                )
+            else:
+                body = shown_version
         label = cite_link(u.id, u.label)
         if u.kind == "footnote":
             back = " ".join(f'<a href="#{anchor(c)}">↩</a>' for c in u.cited_by)
