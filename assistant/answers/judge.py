@@ -6,8 +6,11 @@ Offline and multilingual, in two steps:
 2. otherwise, embedding similarity: the best cosine similarity between the statement (embedded as a
    query) and the unit's sentences or whole text (embedded as documents) must reach a threshold
    calibrated on the hand-labelled pairs in eval/gold/support.jsonl (`python -m assistant eval --judge`).
-It judges topical support, not logic: a statement that changes a number or a year in a sentence it
-otherwise repeats can pass; the agreement figures in eval/README.md say how often.
+3. and it checks details: every number, year, month, percentage and GB symbol of the statement must be
+   in the unit's text (in whatever language it is written: '6 月' is June), else the statement is not
+   supported however similar it is; a changed year or amount is the commonest way to misquote a paper.
+It judges topical support, not logic; the agreement figures in eval/README.md say how often it agrees
+with the hand labels.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import threading
 import numpy as np
 
 from ..documents.text import split_sentences
+from ..documents.versions import missing_details
 
 _NOISE = re.compile(r"[\s\u00a0⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 
@@ -65,6 +69,9 @@ class SupportJudge:
                     sims = self._doc_vectors(pieces) @ q
                     best = int(np.argmax(sims[1:])) + 1 if len(pieces) > 1 else 0
                     out[i] = (float(sims.max()), "embedding", pieces[best])
+        for i, text in enumerate(unit_texts):
+            if out[i][1] != "exact" and missing_details(statement, text):  # a detail the unit does not state
+                out[i] = (min(out[i][0], -1.0), "detail", out[i][2])
         return out  # type: ignore[return-value]
 
     def score(self, statement: str, unit_text: str) -> tuple[float, str]:
