@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SYMBOL",
         help="the file is an official language version (same paragraph numbers) of this document (symbol or id)",
     )
+    ing.add_argument(
+        "--translate",
+        metavar="LANG",
+        help="then machine-translate the added documents into LANG with the configured model (see: translate)",
+    )
     ing.add_argument("--quiet", action="store_true", help="no progress bars")
     ing.add_argument(
         "--yes", action="store_true", help="ingest a large document without asking (needed when not on a terminal)"

@@ -101,6 +101,9 @@ def _ingest_files(args, s) -> int:
         f"index {report.build_id}: {len(report.indexed)} document(s) indexed, {report.embedded} texts embedded; "
         f"{report.units} units in all; {report.seconds:.1f} s"
     )
+    if args.translate:  # the documents answer already; their translation is added when it is done
+        foreign = [p.info for p in prepared if p.info.language != args.translate]
+        return _translate(s, foreign, args.translate, args.quiet)
     return 0
 
 
@@ -603,12 +606,6 @@ def _engine(settings):
 def cmd_translate(args) -> int:
     """Machine-translate a document's units (default: every document lacking that language) and rebuild."""
     from ..documents import corpus as C
-    from ..documents.terms import load_terms
-    from ..documents.versions import read_versions, write_version
-    from ..models.embed import get_embedder
-    from ..models.llm import backend_name, make_llm
-    from ..search.index import build_index
-    from ..translation.translate import TranslationCache, as_version, translate_units
 
     s = _settings(args)
     docs = C.read_manifest(s.corpus_dir)
@@ -617,6 +614,20 @@ def cmd_translate(args) -> int:
     chosen = [d for d in docs if (d.id == args.doc if args.doc else d.language != args.to)]
     if args.doc and chosen[0].language == args.to:
         raise UsageError(f"{args.doc} is already in {args.to}")
+    return _translate(s, chosen, args.to, args.quiet, index=not args.no_index)
+
+
+def _translate(s, docs: list, target: str, quiet: bool, index: bool = True) -> int:
+    """Translate documents into `target` with the configured model, store each version (under the index
+    lock) and rebuild; a document with an official version in that language is left alone."""
+    from ..documents import corpus as C
+    from ..documents.terms import load_terms
+    from ..documents.versions import read_versions, write_version
+    from ..models.embed import get_embedder
+    from ..models.llm import backend_name, make_llm
+    from ..search.index import build_index
+    from ..translation.translate import TranslationCache, as_version, translate_units
+
     llm = make_llm(s)
     if llm is None:
         return fail(
@@ -628,28 +639,21 @@ def cmd_translate(args) -> int:
     embedder = get_embedder(s.embed_model, s.models_dir)
     cache = TranslationCache(s.index_dir / "cache" / "translations.sqlite")
     try:
-        for d in chosen:
-            if (v := read_versions(s.corpus_dir, d.id).get(args.to)) and v.official:
-                print(f"{d.id}: has an official {args.to} version; not translated", file=sys.stderr)
+        for d in docs:
+            if (v := read_versions(s.corpus_dir, d.id).get(target)) and v.official:
+                print(f"{d.id}: has an official {target} version; not translated", file=sys.stderr)
                 continue
             units = C.document_units(d, s.corpus_dir)
             report = translate_units(
-                units,
-                llm,
-                model,
-                terms,
-                cache,
-                d.language,
-                args.to,
-                embedder,
-                s.translate_min_similarity,
-                progress=not args.quiet,
+                units, llm, model, terms, cache, d.language, target, embedder, s.translate_min_similarity, not quiet
             )
-            path = write_version(s.corpus_dir, as_version(d.id, args.to, model, units, report))
-            print(f"{d.id}: {path}")
+            version = as_version(d.id, target, model, units, report)
+            if index:
+                build_index(s, progress=not quiet, change=lambda v=version: write_version(s.corpus_dir, v))
+            else:
+                write_version(s.corpus_dir, version)
+            print(f"{d.id}: machine translation into {target} stored and {'indexed' if index else 'not indexed'}")
             print(json.dumps(report.summary(), ensure_ascii=False, indent=1))
     finally:
         cache.close()
-    if not args.no_index:
-        build_index(s, progress=not args.quiet)
     return 0
