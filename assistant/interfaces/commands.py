@@ -222,6 +222,7 @@ def cmd_remove(args) -> int:
 def cmd_list(args) -> int:
     from ..documents import corpus as C
     from ..documents.text import printable
+    from ..documents.versions import read_versions
     from ..search.index import IndexCorrupt, read_current
 
     s = _settings(args)
@@ -231,13 +232,19 @@ def cmd_list(args) -> int:
     except IndexCorrupt as e:  # the corpus can still be listed; the index is said to be unreadable
         current, problem = {}, str(e)
     counts = {d["info"]["id"]: d["units"] for d in current.get("documents", []) if isinstance(d, dict)}
+    # Language versions: {lang: "official" | "machine translation by MODEL"}
+    versions = {d.id: {v.lang: v.provenance for v in read_versions(s.corpus_dir, d.id).values()} for d in docs}
     if args.json:
-        rows = [{**d.__dict__, "units": counts.get(d.id)} for d in docs]
+        rows = [{**d.__dict__, "units": counts.get(d.id), "versions": versions[d.id]} for d in docs]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for d in docs:
             units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
-            print(printable(f"{d.id}\t{d.symbol or '-'}\t{d.language}\t{d.date or '-'}\t{units}\t{d.title}"))
+            langs = d.language + "".join(
+                f"+{lang}" + ("" if prov == "official" else " (machine translation)")
+                for lang, prov in sorted(versions[d.id].items())
+            )
+            print(printable(f"{d.id}\t{d.symbol or '-'}\t{langs}\t{d.date or '-'}\t{units}\t{d.title}"))
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
     elif any(d.id not in counts for d in docs):
