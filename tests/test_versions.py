@@ -44,6 +44,9 @@ def test_details_are_compared_across_languages():
     assert missing_details(zh, en.replace("2018", "2019")) == ["2018"]
     assert missing_details(zh, en.replace("June", "July")) == ["month:6"]
     assert details("理事会文件 GB.329/POL/5。")["symbol:GB.329/POL/5"] == 1
+    # Chinese text often writes numbers against the characters: 自2016年以来, 2012-17年期间.
+    assert missing_details("自2016年以来，公布了2012-17年期间的数据", "Since 2016, data for 2012-17") == []
+    assert missing_details("自2016年以来", "Since 2015") == ["2016"]
 
 
 def test_alignment_refuses_a_version_with_a_missing_paragraph(plan_text, tmp_path):
