@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +166,8 @@ class EngineHolder:
                         self._engine = Engine(self.settings, index=index, embedder=old.embedder, llm=old.llm)
                     except Exception:  # noqa: BLE001 - a build being replaced: keep answering from the last one
                         return old
+                    # The older build's store is freed once the last answer using it is done (its engine dropped).
+                    weakref.finalize(old, old.index.close)
                 self._stamp = stamp
             return self._engine
 

@@ -135,8 +135,7 @@ class Engine:
         doc, scope = self.scope(q, doc)
         found = lookup.find(q, scope, self.index.units_of(doc), set(self.index.doc_of_symbol))
         if A.OFF_TASK.search(q):  # "ignore the documents and tell me a joke": not a question about them
-            result.answer = A.OFF_TASK_REFUSAL[lang]
-            result.mode = "refused"
+            result.answer = A.OFF_TASK_REFUSAL[lang]  # a refusal: answered false, no citations
         elif found.unknown and not found.units:
             result.answer = A.UNKNOWN_REF[lang].format(
                 refs=", ".join(found.unknown), symbol=self.symbol_of(scope), ranges=lookup.ranges(scope)

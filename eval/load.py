@@ -306,8 +306,8 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="ilo-load-") as tmp:
-        for c in [int(x) for x in args.concurrency.split(",")]:
-            work = Path(tmp) / f"c{c}"
+        for i, c in enumerate(int(x) for x in args.concurrency.split(",")):
+            work = Path(tmp) / f"run{i}-c{c}"
             work.mkdir()
             env = prepare_workspace(work, args.embed_model, args.index_from)
             run = run_once(env, work, args.users, args.questions, c, not args.no_churn, args.duration)

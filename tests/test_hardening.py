@@ -3,10 +3,12 @@ command line, engine, parser and exports, over a real index (e5-small, built onc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -355,3 +357,37 @@ def test_bad_settings_and_unexpected_failures_are_messages_not_tracebacks(tmp_pa
     r = run(["list"], env={"ILO_CORPUS_DIR": str(tmp_path)})
     err = r.stderr.decode()
     assert r.returncode == 1 and "is not a valid manifest" in err and "Traceback" not in err
+
+
+def test_a_large_document_asks_on_a_terminal(tmp_path):
+    """On a terminal (a real pseudo-terminal here) the expected time is shown and the answer is asked for."""
+    import pty
+    import select
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    doc = tmp_path / "paper.txt"
+    doc.write_text("Title\n" + "".join(f"{n}. Paragraph {n} of the paper.\n" for n in range(1, 41)), encoding="utf-8")
+    env = {**os.environ, **EXTRACTIVE, "ILO_CORPUS_DIR": str(corpus), "ILO_INDEX_DIR": str(tmp_path / "index")}
+    env["ILO_INGEST_CONFIRM_S"] = "1"
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ingest", str(doc)],
+        cwd=ROOT,
+        env=env,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+    )
+    os.close(child)
+    seen, deadline = b"", time.time() + 60
+    while b"go ahead? [y/N]" not in seen and time.time() < deadline:
+        if select.select([main], [], [], 1)[0]:
+            seen += os.read(main, 1024)
+    os.write(main, b"n\n")
+    assert proc.wait(timeout=60) == 2
+    with contextlib.suppress(OSError):
+        while select.select([main], [], [], 0.5)[0]:
+            seen += os.read(main, 1024)
+    os.close(main)
+    assert b"82 texts to embed with embeddinggemma: about 16 seconds" in seen and b"rerun with --yes" in seen, seen
+    assert not (tmp_path / "index" / "current.json").exists()

@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from assistant.documents.parse import SUPERSCRIPTS
@@ -42,7 +42,11 @@ LINE = st.one_of(
     st.sampled_from(["文件的目的", "Purpose of the document", "决定草案", "2019 deliverables", "\f", "", "第12段"]),
     TEXT,
 )
-DOCUMENT = st.lists(LINE, max_size=40).map("\n".join)
+# Numbered paragraphs in sequence from 1 (some past 999), finished sentences: the parser's main layout.
+PARAGRAPHS = st.builds(
+    lambda k, t: "\n".join(f"{i}. {t} {i}." for i in range(1, k + 1)), st.sampled_from([1, 2, 5, 12, 1003]), TEXT
+)
+DOCUMENT = st.lists(st.one_of(LINE, PARAGRAPHS), max_size=40).map("\n".join)
 
 
 # --- the question validator ------------------------------------------------------------------------------
@@ -155,13 +159,16 @@ def test_parser_gives_units_or_a_parse_error(text):
     try:
         clean = sanitize_document(text)
     except UnsafeText:
+        event("refused: lone surrogate")
         return  # refused with a clear message before parsing (read_file makes it a CorpusError)
     try:
         parsed = parse_document(clean)
     except ParseError as e:
+        event("ParseError")
         assert str(e)
         return
     units = build_units(parsed, "doc")
+    event("numbered paragraphs" if any(u.paragraph for u in units) else "pages of text")
     assert units and len({u.id for u in units}) == len(units)
     numbers = [u.paragraph for u in units if u.paragraph is not None]
     assert numbers == sorted(numbers)

@@ -6,6 +6,7 @@ Heavy libraries load inside each command, only once it needs them: `--help` and 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -190,8 +191,9 @@ def _confirm_large(prepared, s, yes: bool) -> bool:
     seconds = texts * SECONDS_PER_TEXT.get(s.embed_model, 0.2)
     if yes or seconds <= s.ingest_confirm_s:
         return True
+    expected = f"{seconds:.0f} seconds" if seconds < 90 else f"{math.ceil(seconds / 60)} minutes"
     print(
-        f"{texts:,} texts to embed with {s.embed_model}: about {seconds / 60:.0f} minutes on a 2-core machine "
+        f"{texts:,} texts to embed with {s.embed_model}: about {expected} on a 2-core machine "
         "(less for what the cache already holds)",
         file=sys.stderr,
     )

@@ -401,6 +401,15 @@ class Index:
     bm25: BM25
     versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
+    # A Chroma system this index alone uses (loaded `fresh`): stopped with `close()` to free its memory.
+    own_store: object = field(default=None, repr=False)
+
+    def close(self) -> None:
+        """Free the store this index alone uses (a `fresh` load); a no-op otherwise. Call it once nothing
+        queries this index any more (ui.py: when the engine over an older build is dropped)."""
+        if self.own_store is not None:
+            self.own_store.stop()
+            self.own_store = None
 
     def __post_init__(self):
         self.by_id = {u.id: u for u in self.units}
@@ -541,4 +550,5 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
         sentence_collection=sent_coll,
         bm25=BM25([tokenize(u.embed_text) for u in units]),
         versions=versions,
+        own_store=getattr(client, "_system", None) if fresh and not settings.chroma_host else None,
     )
