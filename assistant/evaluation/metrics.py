@@ -11,7 +11,11 @@ import numpy as np
 _CITED = re.compile(r"(?P<text>[^\[\]]+?)\s*(?P<labels>(?:\[[^\[\]]{1,40}\]\s*)+)")
 _LABEL = re.compile(r"\[([^\[\]]{1,40})\]")
 # Lead-ins are framing, not claims: "According to …:", "根据 …：", "The text of ¶12 …:", "¶12 原文如下：".
-_LEAD_IN = re.compile(r"^\s*(?:According to|The text of|根据|[^\n]{0,40}原文如下)[^\n:：]{0,80}[:：]\s*")
+# A structural answer's lead line ("The plan has 13 deliverables for 2019 (per focus area: 4, 4, 3, 2):") frames the
+# units it lists; its count is read off the structure, not from any one cited unit.
+_LEAD_IN = re.compile(
+    r"^\s*(?:(?:According to|The text of|根据|[^\n]{0,40}原文如下)[^\n:：]{0,80}[:：]\s*|[^\n\[\]]{1,200}[:：]\s*\n)"
+)
 
 
 def hit_at(ranked: list[str], gold: set[str], k: int) -> float:
