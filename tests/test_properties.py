@@ -14,7 +14,7 @@ import re
 import unicodedata
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.documents.parse import SUPERSCRIPTS
@@ -87,6 +87,7 @@ RAW_LINE = st.one_of(
 
 @FAST
 @given(st.lists(RAW_LINE, max_size=12))
+@example(raw_lines=[b"\x1c"])  # a control character Python's str.strip() takes for white space: not a blank line
 def test_batch_reader_gives_one_record_or_error_per_line(raw_lines):
     from assistant.interfaces.commands import read_batch
 

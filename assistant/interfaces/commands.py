@@ -304,7 +304,7 @@ def read_batch(lines, need_question: bool = True):
                 f"line {n}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); save the file as UTF-8",
             )
             continue
-        if not line.strip():
+        if not line.strip(" \t\n\r\x0b\x0c"):  # ASCII white space only: a line of other control characters is an error
             continue
         try:
             req = json.loads(line)
