@@ -434,8 +434,7 @@ class Index:
 
     def record_language(self, uid: str, lang: str | None) -> str:
         """The language a question in `lang` meets a unit in: its version in that language, else its original."""
-        u = self.by_id[uid]
-        return lang if lang and u.version(lang) else self.doc_language.get(u.doc, "")
+        return self._wanted_version(uid, lang) or self.doc_language.get(self.by_id[uid].doc, "")
 
     def dense(
         self, query_vec: np.ndarray, k: int, doc: str | None = None, lang: str | None = None
