@@ -14,8 +14,9 @@ from dataclasses import replace
 from .answers import answer as A
 from .answers.followup import is_followup, standalone_question
 from .config import Settings
-from .documents.text import UnsafeText, language_of, sanitize
+from .documents.text import UnsafeText, language_of, sanitize, split_sentences
 from .search import aggregate, lookup
+from .search.answer_types import CHECKED, asked_type, holds, lacks_answer
 from .search.retrieve import RetrievalMode, Retriever
 
 
@@ -204,13 +205,41 @@ class Engine:
             return s.refusal_threshold_cross
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
+    def _notes_to_bring(self, units: dict, picked, kind: str | None, question: str, lang: str) -> list:
+        """The footnotes of the quoted sentences that belong in the answer: all of them when the question
+        asks about sources; those that hold the kind of answer asked for (a symbol, a date, a number, the
+        countries of a group) when it asks for one."""
+        if not (A.ASKS_FOR_SOURCES.search(question) or kind in CHECKED):
+            return []
+        sources = bool(A.ASKS_FOR_SOURCES.search(question))
+        notes = [
+            self.index.by_id.get(f"{u.doc}:fn{n}")
+            for u in units.values()
+            for n in self._notes_of(u, picked, not sources)
+        ]
+        notes = list({n.id: n for n in notes if n is not None}.values())
+        return notes if sources else [n for n in notes if holds(kind, A.text_in(n, lang), question)]
+
     @staticmethod
-    def _notes_of(unit, picked) -> tuple[int, ...]:
-        """The footnotes of the quoted sentences of a unit, or else all of the unit's footnotes."""
-        quoted = [x["text"] for x, _ in picked if x["unit"] == unit.id]
+    def _notes_of(unit, picked, strict: bool = False) -> tuple[int, ...]:
+        """The footnotes whose markers stand in the quoted sentences of a unit (a version's sentence is
+        matched to the original's by its place, when both split alike); unless `strict`, all of the unit's
+        footnotes when no quoted sentence shows a marker."""
+        quoted = [x for x, _ in picked if x["unit"] == unit.id]
         if not quoted:
             return ()
-        return tuple(n for s in quoted for n in unit.footnotes_after(s)) or unit.footnotes
+        original = split_sentences(unit.plain_text)
+        found: list[int] = []
+        for x in quoted:
+            text = x["text"]
+            if x.get("lang"):  # a language version's sentence: the original sentence in the same place
+                version = unit.version(x["lang"])
+                same_shape = version and len(split_sentences(version[0])) == len(original)
+                text = original[x["i"]] if same_shape and x["i"] < len(original) else ""
+                if not text and not strict:
+                    return unit.footnotes
+            found += unit.footnotes_after(text) if text else ()
+        return tuple(dict.fromkeys(found)) or (() if strict else unit.footnotes)
 
     def _refuse(self, result: A.Answer, lang: str, doc: str | None = None) -> None:
         """Refuse, naming what the assistant answers from: the document asked about, or the corpus."""
@@ -232,7 +261,7 @@ class Engine:
         s = self.settings
         r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc, lang=lang)
         result.timings_ms.update(r.timings_ms)
-        result.evidence = r.top_dense
+        result.evidence, result.evidence_language = r.top_dense, r.evidence_language
         result.retrieved = [
             {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
         ]
@@ -251,10 +280,19 @@ class Engine:
         t = time.perf_counter()
         units = {u.id: u for u in candidates}
         qvec = r.query_vec if r.query_vec is not None else self.embedder.embed_query(query)
+        kind = asked_type(result.question)
         picked = A.select_sentences(
-            qvec, self.index.sentence_vectors(list(units), lang), units, s.max_answer_sentences, s.answer_window / 2
+            qvec,
+            self.index.sentence_vectors(list(units), lang),
+            units,
+            s.max_answer_sentences,
+            s.answer_window / 2,
+            first=None if found.units else candidates[0].id,
+            prefer=(lambda text: holds(kind, text, result.question)) if kind in CHECKED else None,
         )
-        if not found.units and A.lacks_answer_type(result.question, [x["text"] for x, _ in picked]):
+        notes = self._notes_to_bring(units, picked, kind, result.question, lang)
+        quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
+        if not found.units and lacks_answer(result.question, quoted):
             self._refuse(result, lang, doc)
             return
         result.answer = A.compose_extractive(picked, units, lang, self.docs)
@@ -264,14 +302,10 @@ class Engine:
             uid = sent["unit"]
             cited = by_unit.setdefault(uid, self._citation(units[uid], scores.get(uid, 0.0), [], sent.get("lang")))
             cited.sentences.append(sent["text"])
-        if A.ASKS_FOR_SOURCES.search(result.question):
-            notes = [self.index.by_id[f"{u.doc}:fn{n}"] for u in units.values() for n in self._notes_of(u, picked)]
-            notes = list({n.id: n for n in notes}.values())
-            if notes:
-                result.answer += "\n" + "\n".join(A.cite(A.text_in(n, lang), n.label) for n in notes)
-                by_unit.update(
-                    {n.id: self._citation(n, scores.get(n.id, 0.0), [A.text_in(n, lang)], lang) for n in notes}
-                )
+        notes = [n for n in notes if n.id not in by_unit]
+        if notes:
+            result.answer += "\n" + "\n".join(A.cite(A.text_in(n, lang), n.label) for n in notes)
+            by_unit.update({n.id: self._citation(n, scores.get(n.id, 0.0), [A.text_in(n, lang)], lang) for n in notes})
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000

@@ -64,6 +64,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone: str = ""  # the question as retrieval saw it (follow-ups rewritten)
     evidence: float | None = None  # best question–unit cosine similarity: what the refusal is judged on
+    evidence_language: str = ""  # the language of the text that similarity was measured on
     language: str = "en"
     id: object = None
     backend: str = "extractive"  # what wrote the answer: extractive, local:MODEL, openai:MODEL
@@ -81,6 +82,7 @@ class Answer:
             "language": self.language,
             "standalone_question": self.standalone,
             "evidence": None if self.evidence is None else round(float(self.evidence), 4),
+            "evidence_language": self.evidence_language,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": self.retrieved,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -188,32 +190,6 @@ UNKNOWN_REF = {
 }
 
 
-# Answer-type check: a question asking for a count or amount, or for a day, is not answered by
-# sentences that hold no such thing, however similar they are (similarity alone let "How many staff
-# does the ILO employ?" cite a paragraph about staff development).
-_ASKS_QUANTITY = re.compile(
-    r"\bhow (many|much)\b|\bwhat (share|percentage|proportion|amount|number)\b|多少|几个|几名|几家|比例|总额|金额", re.I
-)
-_ASKS_DAY = re.compile(r"\bwhat (date|day)\b|\bwhich (day|date)s?\b|哪一天|哪天|哪几天|几月几[日号]|日期", re.I)
-# A count: a number that is not a year, a session or a document number, or a Chinese numeral.
-_QUANTITY = re.compile(
-    r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\d./-])(?!\s*(?:年|届|/))"
-    r"|[一二两三四五六七八九十百千万亿]+\s*(?:个|名|项|家|种|国|%)|%|per cent"
-)
-_DAY = re.compile(
-    r"\d{1,2}\s*[日号]|\b\d{1,2}\s+(January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)\b"
-)
-
-
-def lacks_answer_type(question: str, sentences: list[str]) -> bool:
-    """True when the question asks for a quantity or a day and no sentence states one."""
-    text = " ".join(sentences)
-    if _ASKS_DAY.search(question) and not _DAY.search(text):
-        return True
-    return bool(_ASKS_QUANTITY.search(question) and not _QUANTITY.search(text))
-
-
 # Questions about what the paper cites: the footnotes of the quoted sentences belong in the answer.
 ASKS_FOR_SOURCES = re.compile(
     r"\bpapers?\b|\bdocuments?\b|\bcit(e|es|ed|ing)\b|referenc|footnote|文件|引用|脚注|出处", re.I
@@ -246,22 +222,36 @@ def select_sentences(
     units: dict[str, Unit],
     max_sentences: int,
     margin: float,
+    first: str | None = None,
+    prefer=None,
 ) -> list[tuple[dict, float]]:
-    """The sentences closest to the question: the best of the first unit, the best of any other unit
-    close to the overall best, then the rest while within the margin; returned in reading order."""
+    """The sentences closest to the question: the best of the best-ranked unit (`first`), the best of any
+    other unit close to the overall best, then the rest while within the margin; returned in reading order.
+    A quoted unit none of whose quoted sentences holds the kind of answer asked for (`prefer(text)`: the
+    date, the count) also gives its best sentence that does."""
     if not sentences:
         return []
     scored = sorted(((s, float(v @ qvec)) for s, v in sentences), key=lambda x: -x[1])
     best = scored[0][1]
     chosen: dict[str, tuple[dict, float]] = {}
-    seen_units: set[str] = set()
-    for s, score in scored:
+    if first is not None:  # the best-ranked unit is always quoted when the answer answers at all
+        top = next(((s, sc) for s, sc in scored if s["unit"] == first), None)
+        if top is not None:
+            chosen[top[0]["id"]] = top
+    seen_units: set[str] = {s["unit"] for s, _ in chosen.values()}
+    for s, sc in scored:
         if len(chosen) >= max_sentences:
             break
         first_of_unit = s["unit"] not in seen_units
-        if score >= best - margin or (first_of_unit and score >= best - 2 * margin):
-            chosen[s["id"]] = (s, score)
+        if s["id"] not in chosen and (sc >= best - margin or (first_of_unit and sc >= best - 2 * margin)):
+            chosen[s["id"]] = (s, sc)
             seen_units.add(s["unit"])
+    if prefer is not None:
+        for uid in seen_units:
+            if not any(prefer(s["text"]) for s, _ in chosen.values() if s["unit"] == uid):
+                holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s["text"])), None)
+                if holding is not None:
+                    chosen[holding[0]["id"]] = holding
     return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..documents.text import language_of, split_sentences
 from . import metrics as M
+from .split import TEST, Point, cross_validate, read_split
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 GOLD = EVAL_DIR / "gold" / "questions.jsonl"
@@ -32,15 +33,16 @@ METRICS = {
     "ndcg@10": "answerable",
     "cited_gold": "answerable",
     "key_facts": "answerable",
+    "key_facts_in_language": "answerable",
     "citation_recall": "answered",
     "citation_precision": "answered",
     "refusal_accuracy": "all",
     "refusal_precision": "refused",
     "refusal_recall": "unanswerable",
-    "language_match": "answered, modes that write text",
+    "language_match": "answered",
 }
 STAGES = ("embed_ms", "dense_ms", "keyword_ms", "compose_ms", "ttft_ms", "generate_ms", "check_ms", "total_ms")
-TEXT_MODES = ("extractive", "lookup", "aggregate")  # modes that quote rather than write: language match does not apply
+SPLIT = EVAL_DIR / "gold" / "split.json"
 
 
 def load_jsonl(path: Path) -> list[dict]:
@@ -51,9 +53,16 @@ def load_gold(path: Path = GOLD) -> list[dict]:
     return load_jsonl(path)
 
 
-def key_fact_hits(answer: str, facts: list[dict]) -> list[bool]:
+def key_fact_hits(answer: str, facts: list[dict], language: str | None = None) -> list[bool]:
+    """Which key facts the answer holds, in any language; with `language`, in that language's variant
+    (a fact written in one language only is looked for in that one)."""
     low = answer.lower()
-    return [any(v and v.lower() in low for v in (f.get("zh"), f.get("en"))) for f in facts]
+
+    def variants(f: dict) -> tuple:
+        own = f.get(language) if language else None
+        return (own,) if own else (f.get("zh"), f.get("en"))
+
+    return [any(v and v.lower() in low for v in variants(f)) for f in facts]
 
 
 def citation_scores(answer: dict, judge) -> tuple[float | None, float | None]:
@@ -104,8 +113,9 @@ def score_one(gold: dict, answer: dict, judge=None) -> dict:
             }
         )
         facts = gold.get("key_facts", [])
-        hits = key_fact_hits(answer.get("answer", ""), facts) if answered else [False] * len(facts)
-        row["key_facts"] = sum(hits) / len(hits) if hits else float(answered)
+        for metric, language in (("key_facts", None), ("key_facts_in_language", gold["language"])):
+            hits = key_fact_hits(answer.get("answer", ""), facts, language) if answered else [False] * len(facts)
+            row[metric] = sum(hits) / len(hits) if hits else float(answered)
     row["refusal_accuracy"] = float(answered == answerable)
     if not answered:
         row["refusal_precision"] = float(not answerable)
@@ -113,8 +123,8 @@ def score_one(gold: dict, answer: dict, judge=None) -> dict:
         row["refusal_recall"] = float(not answered)
     if answered and judge is not None:
         row["citation_recall"], row["citation_precision"] = citation_scores(answer, judge)
-    if answered and answer.get("mode") not in TEXT_MODES:
-        row["language_match"] = float(language_of(answer.get("answer", "")) == gold["language"])
+    if answered:
+        row["language_match"] = float(language_of(M.uncited_labels(answer.get("answer", ""))) == gold["language"])
     row["timings_ms"] = answer.get("timings_ms") or {}
     row["answered"], row["answerable"] = answered, answerable
     row["question"], row["answer"] = gold["question"], answer.get("answer", "")
@@ -138,12 +148,30 @@ def aggregate(rows: list[dict]) -> dict:
 
 
 def breakdown(rows: list[dict]) -> dict:
-    """Aggregates overall, per category and per language."""
+    """Aggregates overall, per category, per language, per split part and per part and language."""
     groups = {"all": rows}
-    for key in ("category", "language"):
-        for value in sorted({r[key] for r in rows}):
-            groups[f"{key}={value}"] = [r for r in rows if r[key] == value]
+    for key in ("category", "language", "split"):
+        for value in sorted({r.get(key, "") for r in rows}):
+            groups[f"{key}={value}"] = [r for r in rows if r.get(key, "") == value]
+    for part in sorted({r.get("split", "") for r in rows}):
+        for lang in sorted({r["language"] for r in rows}):
+            groups[f"split={part} language={lang}"] = [
+                r for r in rows if r.get("split", "") == part and r["language"] == lang
+            ]
     return {name: aggregate(rs) for name, rs in groups.items()}
+
+
+def split_gap(results: dict, metric_names: list[str]) -> dict[str, float]:
+    """Test minus development value of each metric: how much tuning on the development part flatters it."""
+    dev, test = results.get("split=dev"), results.get("split=test")
+    if not dev or not test:
+        return {}
+    out = {}
+    for m in metric_names:
+        a, b = dev.get(m, {}).get("mean"), test.get(m, {}).get("mean")
+        if a is not None and b is not None and a == a and b == b:
+            out[m] = round(b - a, 4)
+    return out
 
 
 def run(engine, gold: list[dict], retrieval: str = "hybrid") -> list[dict]:
@@ -159,9 +187,14 @@ def run(engine, gold: list[dict], retrieval: str = "hybrid") -> list[dict]:
     return answers
 
 
-def score(gold: list[dict], answers: list[dict], judge=None) -> list[dict]:
+def score(gold: list[dict], answers: list[dict], judge=None, split: dict[str, str] | None = None) -> list[dict]:
+    """Per-question rows; each tagged with its split part (a question the split does not know is test)."""
     by_id = {str(a.get("id")): a for a in answers}
-    return [score_one(g, by_id.get(g["id"], {"error": "no answer"}), judge) for g in gold]
+    rows = [score_one(g, by_id.get(g["id"], {"error": "no answer"}), judge) for g in gold]
+    split = read_split(SPLIT) if split is None else split
+    for r in rows:
+        r["split"] = split.get(r["id"], TEST)
+    return rows
 
 
 def failed(row: dict) -> bool:
@@ -207,6 +240,37 @@ def calibrate_judge(judge, pairs: list[dict], units: dict[str, str]) -> dict:
     }
 
 
+# Which setting holds the refusal threshold of each kind of evidence (see Engine.refusal_threshold).
+THRESHOLD_SETTINGS = {"zh": "refusal_threshold_zh", "en": "refusal_threshold_en", "cross": "refusal_threshold_cross"}
+
+
+def refusal_points(engine, gold: list[dict]) -> dict[str, list[Point]]:
+    """Each question answered with every refusal threshold open, as a fitting point, grouped by the
+    threshold that judges it: same-language evidence by the question's language, else "cross".
+    Look-ups and structural answers never meet the threshold and are left out."""
+    from ..engine import Engine
+
+    opened = dict.fromkeys(THRESHOLD_SETTINGS.values(), -1.0) | {"answer_mode": "extractive"}
+    probe = Engine(engine.settings.model_copy(update=opened), index=engine.index, embedder=engine.embedder)
+    groups: dict[str, list[Point]] = {}
+    for g, a in zip(gold, run(probe, gold), strict=True):
+        if a.get("evidence") is None or a.get("mode") in ("lookup", "aggregate"):
+            continue
+        ev_lang = a.get("evidence_language") or g["language"]
+        key = "cross" if ev_lang != g["language"] else ("zh" if g["language"] == "zh" else "en")
+        groups.setdefault(key, []).append(Point(a["evidence"], bool(g["answerable"]), bool(a.get("answered"))))
+    return groups
+
+
+def calibrate_refusal(engine, gold: list[dict], folds: int = 5) -> dict:
+    """Refusal thresholds fitted by k-fold cross-validation on `gold` (the development part), per kind
+    of evidence, with the setting each one goes into."""
+    return {
+        key: {"setting": THRESHOLD_SETTINGS[key], **cross_validate(points, folds)}
+        for key, points in sorted(refusal_points(engine, gold).items())
+    }
+
+
 def subset(gold: list[dict], n: int) -> list[dict]:
     """n questions spread evenly over the gold set (it is ordered by category and language), for slow modes."""
     if n >= len(gold):
@@ -226,6 +290,7 @@ MAIN = (
     "ndcg@10",
     "cited_gold",
     "key_facts",
+    "key_facts_in_language",
     "citation_recall",
     "citation_precision",
     "refusal_accuracy",
@@ -265,9 +330,14 @@ def markdown_report(config: str, results: dict, rows: list[dict], plot: str | No
     lines += ["", "## Latency per stage (ms)", "", "| stage | value |", "|---|---|"]
     lines += [f"| {m} | {_fmt(overall[m])} |" for m in latency]
     main = [m for m in MAIN if overall[m]["n"]]
-    for key in ("category", "language"):
+    for key in ("split", "category", "language"):
         groups = [g for g in results if g.startswith(f"{key}=")]
         lines += ["", f"## By {key}", "", *_group_table(results, groups, main)]
+        if key == "split" and (gap := split_gap(results, main)):
+            lines += [
+                "",
+                "Test minus development (the part tuned on): " + ", ".join(f"{m} {v:+.3f}" for m, v in gap.items()),
+            ]
     lines += ["", "## Questions (failures first)", ""]
     lines += ["| id | lang | category | answered | hit@5 | facts | question | answer |", "|---" * 8 + "|"]
     for r in sorted(rows, key=lambda r: (not failed(r), r["id"])):

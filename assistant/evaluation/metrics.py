@@ -57,6 +57,11 @@ def cited_statements(answer: str) -> list[tuple[str, list[str]]]:
     return out
 
 
+def uncited_labels(answer: str) -> str:
+    """The answer's words without its citation labels (which are the same in every language)."""
+    return _LABEL.sub(" ", answer)
+
+
 def uncited_text(answer: str) -> str:
     """What remains of an answer once its cited statements are removed (lead-ins, uncited claims)."""
     return _CITED.sub(" ", answer).strip()

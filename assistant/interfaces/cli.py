@@ -118,7 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     ev = sub.add_parser("eval", help="score the assistant (or answers made elsewhere) on the gold questions")
-    ev.add_argument("--compare", action="store_true", help="hybrid, dense-only and keyword-only side by side")
+    ev.add_argument(
+        "--compare",
+        nargs="?",
+        const="retrieval",
+        choices=["retrieval", "versions"],
+        help="side by side: hybrid, dense-only and keyword-only retrieval (default), "
+        "or with and without the documents' language versions (versions)",
+    )
+    ev.add_argument(
+        "--part", choices=["all", "dev", "test"], default="all", help="gold questions of this split part (default: all)"
+    )
+    ev.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the refusal thresholds by cross-validation on the development part and print them",
+    )
     ev.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
     ev.add_argument(
         "--answer-modes",

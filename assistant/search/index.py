@@ -25,7 +25,7 @@ import shutil
 import sqlite3
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -416,6 +416,14 @@ class Index:
         self.doc_of_symbol = {d.symbol: d.id for d in self.documents if d.symbol}
         self.doc_language = {d.id: d.language for d in self.documents}
         self._bm25_by_lang: dict[str, BM25] = {}
+        self.records_per_unit = 1 + len(self.languages)  # unit records in the store: the original and each version
+
+    def without_versions(self) -> Index:
+        """A view of this build that knows only the documents' originals (`eval --compare versions`): its
+        units carry no language versions, so no version record or sentence is ever chosen."""
+        view = replace(self, units=[replace(u, versions=()) for u in self.units], own_store=None)
+        view.records_per_unit = self.records_per_unit
+        return view
 
     @property
     def languages(self) -> set[str]:
@@ -464,7 +472,7 @@ class Index:
                     out.append((ver, uid, 1.0 + math.log(max(s, 1e-12))))
             return out
 
-        spread = 1 + len(self.languages)  # records per unit
+        spread = self.records_per_unit
         if doc is not None:
             return [(uid, sim) for _, uid, sim in query(k * spread, [self.versions[doc]])][:k]
         # A filter on 200 versions costs Chroma ~15 times the search itself, and the store holds other
