@@ -29,10 +29,42 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+# Function words of the ILO's working languages besides Chinese. A Latin-script text is French or Spanish
+# when it has more of that language's function words than English ones; English is the default, so an
+# acronym or a label alone ("ILO", "paragraph 12") stays English. (A statistical identifier such as
+# py3langid took 1.9 s to load here and called "ILO" Spanish; questions are short and these words decide.)
+_FUNCTION_WORDS = {
+    "en": set(
+        "the of and to in is are was were what which who whom how why when where does do did for on with by a an "
+        "about say says this that these those be has have had will it its from as at there any".split()
+    ),
+    "fr": set(
+        "le la les des du de un une est sont que qui quel quelle quels quelles quoi comment pourquoi quand où "
+        "dans pour par sur avec au aux et ce cette ces il elle dit qu c l d n pas ne combien ou se sa son ses "
+        "leur leurs été être".split()
+    ),
+    "es": set(
+        "el la los las del de un una es son que qué quién quiénes cuál cuáles cómo por para en con y al se dice "
+        "cuántos cuántas cuánto dónde cuándo lo su sus este esta estos estas ha han sobre porqué".split()
+    ),
+}
+_MARKS = {"fr": set("çœèêëàâîïûù"), "es": set("ñ¿¡áíóú")}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def language_of(text: str) -> str:
-    """'zh' when Chinese characters make up a fair share of the letters, else 'en'."""
+    """'zh' when Chinese characters make up a fair share of the letters; else 'fr' or 'es' when that
+    language's function words (and letters) outnumber English ones; else 'en'."""
     cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
-    return "zh" if cjk and cjk >= 0.25 * latin else "en"
+    if cjk and cjk >= 0.25 * latin:
+        return "zh"
+    low = text.lower().replace("’", "'")
+    words = _WORD.findall(low)
+    score = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    for lang, marks in _MARKS.items():
+        score[lang] += sum(ch in marks for ch in low)
+    best = max(("fr", "es"), key=lambda lang: score[lang])
+    return best if score[best] > score["en"] else "en"
 
 
 # --- sanitising text at the edge -------------------------------------------------------------------
