@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ..documents.parse import FOCUS_AREA
 from ..documents.text import split_sentences
 from ..documents.units import Unit
+from .answer_types import asked_type
 
 _LISTING = re.compile(r"how many|list|all|which|what are|number of|哪些|几个|几项|多少|列出|全部|所有|一共|总共", re.I)
 # "Which deliverable concerns X?" asks about content; only counting or listing them all is structural.
@@ -115,7 +116,11 @@ def most_cited(question: str, units: list[Unit], lang: str) -> Aggregate | None:
 
 
 def answer(question: str, units: list[Unit], lang: str) -> Aggregate | None:
-    """A structural answer when the question asks about the paper as a whole, else None."""
+    """A structural answer when the question asks about the paper as a whole, else None. The structure
+    tells what the paper lists, not what happened to it: "how many deliverables had been completed" is
+    not "how many are listed", and gets no structural answer."""
+    if asked_type(question) in ("status", "amount", "percentage", "day", "date", "place", "person"):
+        return None
     for intent in (most_cited, deliverables, focus_areas):
         if found := intent(question, units, lang):
             return found

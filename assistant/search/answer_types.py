@@ -1,0 +1,145 @@
+"""What kind of answer a question wants, and whether a sentence holds one.
+
+A question that asks for a city, a person's name, an amount, a date or a count is not answered by sentences
+that hold no such thing, however similar they are ("In which city will BAPA+40 take place?" is not answered
+by the deliverable that names the conference). The types are detected in Chinese and English (and the
+common French and Spanish question words); a type with no dependable surface form (a reason, a yes/no) is
+detected, to prefer sentences, but never refuses.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Most specific first: "how many countries" is a count, "which countries" a list of countries.
+_WHERE_VERBS = r"(?:held|take place|took place|located|based|hosted|headquartered)"
+_ASKS: list[tuple[str, str]] = [
+    (
+        "status",
+        r"\b(?:has|have|had) (?:already )?been (?:completed|achieved|finished|accomplished|met|delivered)\b"
+        r"|\bwere (?:already )?(?:completed|achieved|finished|delivered)\b|\balready (?:completed|achieved)\b"
+        r"|\b(?:completion|implementation) status\b|已(?:经)?完成|完成情况|已实现|已落实",
+    ),
+    (
+        "percentage",
+        r"\bwhat (?:share|percentage|proportion)\b|\bhow much of\b|\bper ?cent\b|百分之|百分比|比例|占.{0,6}多少",
+    ),
+    (
+        "amount",
+        r"\bhow much\b|\bamount\b|\bbudget\b|\bUS dollars?\b|\bcost\b|\b(?:wage|salary) (?:level|rate)\b"
+        r"|\bminimum wage\b|多少钱|金额|总额|预算|多少(?:美元|资金|经费)|工资水平|最低工资",
+    ),
+    (
+        "countries",
+        r"\b(?:which|what) countries\b|\bmember(?:s| states) of\b"
+        r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|成员国有哪些",
+    ),
+    ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
+    (
+        "person",
+        r"\bwho\b|\bwhose name\b|\bname of the (?:person|official|director|head|chair)\b|\bwhat is (?:the )?name of\b"
+        r"|\bqui\b|\bquién(?:es)?\b|谁|哪位|什么人|姓名|叫什么名字",
+    ),
+    (
+        "place",
+        rf"\b(?:which|what) (?:city|town|country|venue|place)\b.{{0,60}}\b{_WHERE_VERBS}\b"
+        rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,60}}\b{_WHERE_VERBS}\b"
+        r"|哪个城市|哪座城市|什么城市|在哪里举行|在哪儿举行|在何处|在哪里召开|举办地|地点在|总部设在|总部在哪",
+    ),
+    ("day", r"\bwhat (?:date|day)\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]|日期"),
+    (
+        "date",
+        r"\bwhen\b|\bwhat (?:year|month)\b|\bwhich (?:year|month)s?\b|\bby when\b|\bquand\b|\bcuándo\b"
+        r"|什么时候|何时|哪一年|哪年|哪几年|哪些年|几月|时间是",
+    ),
+    (
+        "symbol",
+        r"\b(?:which|what) (?:governing body )?(?:documents?|papers?|reports?)\b|\bdocument (?:symbol|number)\b"
+        r"|\bsymbol\b|哪份文件|哪一份文件|哪份理事会文件|哪些[^，。？]{0,12}文件|文件编号|文号|哪份报告",
+    ),
+    ("reason", r"\bwhy\b|\bfor what reason\b|\bpourquoi\b|\bpor qué\b|为什么|为何|原因"),
+    ("yesno", r"^(?:is|are|does|do|did|will|can|could|has|have|was|were|should)\b|是否|吗[？?]?\s*$"),
+    ("list", r"\bwhat are\b|\bwhich\b|\blist\b|哪些|哪几"),
+]
+ASKS = [(kind, re.compile(p, re.I)) for kind, p in _ASKS]
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_PLACES = (
+    # Cities and countries that ILO papers name as venues and seats (a reply naming a place names one of
+    # these, or says "held in / 在…举行"); extend as the corpus grows.
+    "Geneva|Turin|Rome|Paris|Brussels|New York|Washington|Buenos Aires|Addis Ababa|Nairobi|Bangkok|Lima|Beirut|"
+    "Abidjan|Dakar|Santiago|Manila|New Delhi|Beijing|Moscow|Pretoria|Brasilia|Abu Dhabi|Doha|Jakarta|Cairo|"
+    "日内瓦|都灵|罗马|巴黎|布鲁塞尔|纽约|华盛顿|布宜诺斯艾利斯|亚的斯亚贝巴|内罗毕|曼谷|利马|贝鲁特|阿比让|达喀尔|圣地亚哥|"
+    "马尼拉|新德里|北京|莫斯科|比勒陀利亚|巴西利亚|阿布扎比|多哈|雅加达|开罗"
+)
+_COUNTRIES = (
+    "Brazil|Russia|India|China|South Africa|Argentina|Australia|Canada|France|Germany|Italy|Japan|Mexico|"
+    "Korea|Saudi Arabia|Turkey|United Kingdom|United States|Indonesia|Nigeria|Egypt|Kenya|Ethiopia|"
+    "巴西|俄罗斯|印度|中国|南非|阿根廷|澳大利亚|加拿大|法国|德国|意大利|日本|墨西哥|韩国|沙特阿拉伯|土耳其|英国|美国|印度尼西亚|"
+    "尼日利亚|埃及|肯尼亚|埃塞俄比亚"
+)
+# A person's name, as opposed to a post: only an honorific or a transcribed name marks it.
+_ASKS_NAME = re.compile(r"\bname\b|姓名|名字|叫什么", re.I)
+_NAME = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Sir|Madam)\.?\s+[A-Z]|先生|女士|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,6}")
+HOLDS = {
+    "person": _NAME,
+    "day": re.compile(rf"\d{{1,2}}\s*[日号]|\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"),
+    "status": re.compile(
+        r"\b(?:has|have|had) been (?:completed|achieved|finished|met)\b|\bwere (?:completed|achieved)\b"
+        r"|已(?:经)?完成|已实现",
+        re.I,
+    ),
+    "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
+    "amount": re.compile(
+        r"(?:US)?\$\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars?|francs?|euros?)\b|\bUSD\b|\bCHF\b"
+        r"|美元|欧元|法郎|\d\s*(?:万|亿)元",
+        re.I,
+    ),
+    # A count: a number that is not a year, a session or a document number, or a Chinese numeral with a measure word.
+    "count": re.compile(
+        r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\d./-])(?!\s*(?:年|届|/))"
+        # "一个" / "一项" is mostly the article "a", not a count: a Chinese count is two or more.
+        r"|(?:[两二三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*(?:个|名|项|家|种|国|次|届|%)"
+        r"|%|per cent"
+        r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|twenty)\b",
+        re.I,
+    ),
+    # A city named as a venue, not as part of a name ("Buenos Aires Plan of Action", "都灵中心").
+    "place": re.compile(
+        rf"(?:{_PLACES})(?!\s*(?:Plan|Action|Agenda|Declaration|Programme|Consensus|Principles|Centre|Center|"
+        r"行动|议程|宣言|计划|中心|共识|原则|\+))"
+        r"|\bheld in\b|\btake place in\b|\bhosted by\b|在[\u4e00-\u9fff]{2,6}举行"
+    ),
+    "countries": re.compile(rf"(?:{_COUNTRIES}).{{0,12}}(?:{_COUNTRIES})"),
+    "date": re.compile(
+        rf"\b(?:19|20)\d\d\b|(?:19|20)\d\d\s*年|\d{{1,2}}\s*月|\b(?:{_MONTHS})\b"
+        r"|\b(?:quarter|biennium)\b|季度|两年期|届会|\b\d{3}(?:st|nd|rd|th) Session\b",
+        re.I,
+    ),
+    "symbol": re.compile(r"\bGB\.\d{3}/|\bILC\.\d{3}/|\b[A-Z]{2,}/\d|\bA/RES/|第\s*\d+\s*号|决议"),
+}
+# Types that refuse when no quoted sentence (or footnote) holds them; the rest only steer sentence choice.
+CHECKED = ("status", "percentage", "amount", "count", "person", "place", "countries", "day", "date", "symbol")
+
+
+def asked_type(question: str) -> str | None:
+    """The kind of answer the question wants (the first pattern that matches), or None."""
+    for kind, pattern in ASKS:
+        if pattern.search(question.strip()):
+            return kind
+    return None
+
+
+def holds(kind: str | None, text: str, question: str = "") -> bool:
+    """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
+    if kind not in CHECKED:
+        return True
+    if kind == "person" and not _ASKS_NAME.search(question):
+        return True  # "who" is often answered by an office or a body: only a name asked for is checked
+    return bool(HOLDS[kind].search(text))
+
+
+def lacks_answer(question: str, texts: list[str]) -> bool:
+    """True when the question asks for a checked kind of answer and none of the texts holds one."""
+    kind = asked_type(question)
+    return kind in CHECKED and not any(holds(kind, t, question) for t in texts)

@@ -1,0 +1,53 @@
+"""What kind of answer a question wants, and refusing evidence that holds none (questions not in the gold set)."""
+
+import pytest
+
+from assistant.search.answer_types import asked_type, holds, lacks_answer
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("In which city will the next regional meeting take place?", "place"),
+        ("区域会议在哪个城市举行？", "place"),
+        ("What is the name of the Deputy Director-General?", "person"),
+        ("副局长叫什么名字？", "person"),
+        ("How much funding did the Office receive in 2018?", "amount"),
+        ("该项目的预算是多少美元？", "amount"),
+        ("What percentage of the funding is earmarked?", "percentage"),
+        ("How many deliverables had been completed by December?", "status"),
+        ("有多少项成果已经完成？", "status"),
+        ("How many regional offices are named?", "count"),
+        ("文件提到了几个重点领域？", "count"),
+        ("Which countries make up the group?", "countries"),
+        ("该集团包括哪些国家？", "countries"),
+        ("On what date does the session open?", "day"),
+        ("When will the evaluation be presented?", "date"),
+        ("评估报告什么时候提交？", "date"),
+        ("Which Governing Body paper set out the knowledge strategy?", "symbol"),
+        ("Why does the plan stress partnerships?", "reason"),
+        ("Is South-South cooperation mentioned?", "yesno"),
+        ("What does the plan say about gender?", None),
+    ],
+)
+def test_the_kind_of_answer_is_read_from_the_question(question, kind):
+    assert asked_type(question) == kind
+
+
+def test_evidence_without_that_kind_of_answer_does_not_answer():
+    conference = "Follow-up to the Buenos Aires Plan of Action (BAPA+40) will be pursued."
+    assert lacks_answer("In which city will the BAPA+40 conference take place?", [conference])
+    assert not lacks_answer("In which city will the conference take place?", ["It will take place in Buenos Aires."])
+    post = "主管外地办事机构和伙伴关系的副局长负责此事。"
+    assert lacks_answer("What is the name of the Deputy Director-General?", [post])
+    assert not lacks_answer("Who is responsible for field operations?", [post])  # an office answers "who"
+    assert lacks_answer("How many deliverables had been completed?", ["The plan lists 13 deliverables for 2019."])
+    assert not lacks_answer("When will it be presented?", ["It will be presented to the Governing Body in March 2019."])
+    assert lacks_answer("它将在哪一天开幕？", ["会议将于 2019 年举行。"])
+    assert not lacks_answer("它将在哪一天开幕？", ["会议将于 2019 年 3 月 20 日开幕。"])
+
+
+def test_a_list_of_countries_needs_countries():
+    assert holds("countries", "巴西、俄罗斯、印度、中国和南非")
+    assert holds("countries", "Brazil, Russia, India, China and South Africa")
+    assert not holds("countries", "金砖国家和 20 国集团")
