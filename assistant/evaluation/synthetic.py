@@ -1,0 +1,138 @@
+"""Synthetic gold questions, written by the language model rather than by hand.
+
+Per unit and per language the unit is read in (its original, and each language version), the model writes
+questions that the unit answers, each with its short answer copied from the unit, in the style of
+LlamaIndex's question–context pairs and RAGAS's simple questions. A round-trip check keeps a question only
+when its answer is really in the unit (so the unit is a true gold unit), the question is in the asked
+language, stands on its own and does not copy the unit's wording. The answer becomes the question's key
+fact. Questions are labelled `synthetic`; every model output is cached, so a run killed midway resumes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from ..documents.text import language_of
+from ..documents.units import Unit
+
+PROMPT_VERSION = "1"
+LANGUAGE = {"zh": "Chinese", "en": "English", "fr": "French", "es": "Spanish"}
+SYSTEM = (
+    "You write test questions for a search system over a paper of the International Labour Organization "
+    "(ILO) Governing Body. Given one passage, write {n} different questions in {language} that the passage "
+    "answers, each followed by its short answer copied word for word from the passage. Each question must "
+    "make sense to a reader who has not seen the passage: name its subject, and never say 'the passage', "
+    "'this paragraph' or 'the text'. Ask in your own words. Reply in exactly this form:\n"
+    "Q: <question>\nA: <answer copied from the passage>"
+)
+# Questions that point at the passage instead of naming their subject, or ask for a paragraph by number
+# (a look-up, which needs no retrieval).
+_DEICTIC = re.compile(
+    r"passage|this (?:paragraph|text|section|footnote)|the text|本段|这段|该段|上述|本文|这一段|以上|此段"
+    r"|paragraph \d|footnote \d|第\s*\d+\s*段|脚注\s*\d"
+)
+_QA = re.compile(r"Q[:：]\s*(?P<q>.+?)\s*\n\s*A[:：]\s*(?P<a>.+?)(?=\n\s*Q[:：]|\Z)", re.S)
+_PUNCT = re.compile(r"[\s\"'“”‘’「」《》()（）,，。.;；:：!！?？、]+")
+
+
+@dataclass
+class Candidate:
+    unit: str
+    language: str
+    question: str
+    answer: str
+    kept: bool = False
+    why: str = ""  # the check it failed
+
+
+def _norm(text: str) -> str:
+    return _PUNCT.sub("", text).lower()
+
+
+def parse_pairs(raw: str) -> list[tuple[str, str]]:
+    """(question, answer) pairs from the model's "Q: … / A: …" lines."""
+    return [(m["q"].strip(), m["a"].strip().splitlines()[0].strip()) for m in _QA.finditer(raw.strip() + "\n")]
+
+
+def round_trip(question: str, answer: str, passage: str, language: str) -> str:
+    """Why a generated question fails the round trip ('' when it passes): its answer must be in the
+    passage and be a part of it, not all of it; the question must be in `language`, be a question, name its
+    subject and not copy the passage."""
+    q, a, p = _norm(question), _norm(answer), _norm(passage)
+    if language_of(question) != language:
+        return "wrong language"
+    if not question.rstrip().endswith(("?", "？")):
+        return "not a question"
+    if _DEICTIC.search(question.lower()):
+        return "points at the passage"
+    if len(a) < 2 or a not in p:
+        return "answer not in the passage"
+    if len(a) > 0.8 * len(p):
+        return "answer is the whole passage"
+    m = SequenceMatcher(None, q, p, autojunk=False).find_longest_match(0, len(q), 0, len(p))
+    if m.size > max(12, 0.6 * len(q)):
+        return "copies the passage"
+    return ""
+
+
+def passages(unit: Unit, original_language: str) -> dict[str, str]:
+    """The unit's text in each language it has (original first)."""
+    out = {original_language: unit.plain_text}
+    out.update({lang: text for lang, text, _ in unit.versions})
+    return out
+
+
+def generate(
+    units: list[Unit],
+    original_language: str,
+    ask,
+    languages: tuple[str, ...] = ("zh", "en"),
+    per_call: int = 2,
+    min_chars: int = 40,
+    progress: bool = True,
+) -> list[Candidate]:
+    """Candidates for every unit long enough to ask about, in each wanted language it has, each checked.
+    `ask(messages) -> str` calls the model (cached by the caller)."""
+    from tqdm import tqdm
+
+    todo = [
+        (u, lang, text)
+        for u in units
+        for lang, text in passages(u, original_language).items()
+        if lang in languages and len(text) >= (min_chars if lang == "zh" else 2 * min_chars)
+    ]
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for u, lang, text in tqdm(todo, desc="writing questions", unit="passage", file=sys.stderr, disable=not progress):
+        messages = [
+            ("system", SYSTEM.format(n=per_call, language=LANGUAGE.get(lang, lang))),
+            ("user", f"Passage ({LANGUAGE.get(lang, lang)}):\n{text}"),
+        ]
+        for question, answer in parse_pairs(ask(messages))[:per_call]:
+            c = Candidate(u.id, lang, question, answer)
+            c.why = round_trip(question, answer, text, lang) or ("duplicate" if _norm(question) in seen else "")
+            c.kept = not c.why
+            seen.add(_norm(question))
+            out.append(c)
+    return out
+
+
+def as_gold(candidates: list[Candidate], model: str) -> list[dict]:
+    """Kept candidates as gold questions (ids s001…), their answer as the key fact."""
+    kept = [c for c in candidates if c.kept]
+    return [
+        {
+            "id": f"s{i:03d}",
+            "question": c.question,
+            "language": c.language,
+            "category": "synthetic",
+            "answerable": True,
+            "gold": [c.unit],
+            "key_facts": [{c.language: c.answer}],
+            "source": f"synthetic:{model}:prompt{PROMPT_VERSION}",
+        }
+        for i, c in enumerate(kept, 1)
+    ]
