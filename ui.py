@@ -194,8 +194,9 @@ class Page:
         return self.modes[0][1]
 
 
-def load_page(settings) -> Page:
-    """The corpus and settings the page is built from; no model is loaded (the document view needs none)."""
+def load_page(settings, holder: EngineHolder | None = None) -> Page:
+    """The corpus and settings the page is built from; no model is loaded (the document view needs none).
+    `holder`: the engine to share with the rest of the process (`python -m assistant serve`)."""
     import gradio as gr
 
     from assistant.documents.corpus import load_corpus
@@ -209,7 +210,7 @@ def load_page(settings) -> Page:
     docs, units = load_corpus(settings.corpus_dir)
     return Page(
         settings=settings,
-        holder=EngineHolder(settings),
+        holder=holder or EngineHolder(settings),
         docs=docs,
         units=corpus_links(docs, units),
         modes=modes,
@@ -491,11 +492,11 @@ def settings_part(page: Page, demo, prefs, doc_pref) -> None:
     demo.load(lambda d: d if d in {x.id for x in page.docs} else "", doc_pref, doc_choice)
 
 
-def build_app(settings):
+def build_app(settings, holder: EngineHolder | None = None):
     """The page: a chat tab (conversation beside the source panel), the document, briefing notes, settings."""
     import gradio as gr
 
-    page = load_page(settings)
+    page = load_page(settings, holder)
     i18n = page.i18n
     with gr.Blocks(title="ILO document assistant") as demo:
         prefs = gr.BrowserState(

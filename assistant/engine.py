@@ -57,6 +57,13 @@ def _clean_history(history) -> list[dict] | None:
     return out
 
 
+ANSWER_MODES = ("extractive", "local", "openai", "auto")
+
+
+def _mode_key(s: Settings) -> tuple:
+    return s.answer_mode, s.llm_model, s.openai_base_url, s.openai_model
+
+
 class _LLMSlot:
     """The configured language model, made on first use (loading a local model takes seconds) and shared
     by the engines over later builds."""
@@ -76,7 +83,7 @@ class _LLMSlot:
 
 
 class Engine:
-    def __init__(self, settings: Settings, index=None, embedder=None, llm=None, *, _llm_slot: _LLMSlot | None = None):
+    def __init__(self, settings: Settings, index=None, embedder=None, llm=None, *, _slots: dict | None = None):
         """`llm`: a llama-index LLM for written answers; by default the one configured (None: extractive).
 
         No model is loaded here: the embedder on the first retrieval, the language model on the first
@@ -92,7 +99,9 @@ class Engine:
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
         self.docs = {d.id: (d.symbol or d.id, d.language) for d in docs}  # id → (symbol, language)
-        self._llm = _llm_slot or _LLMSlot(settings, llm)
+        # The language model of each answer mode asked for (see `in_mode`), shared with engines over later builds.
+        self._slots = {} if _slots is None else _slots
+        self._llm = self._slots.setdefault(_mode_key(settings), _LLMSlot(settings, llm))
         self.backend = backend_name(settings)
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
@@ -105,7 +114,22 @@ class Engine:
 
     def over(self, index) -> Engine:
         """An engine over another build (a new `ingest`) with this one's models, loaded or not."""
-        return Engine(self.settings, index=index, embedder=self.embedder, _llm_slot=self._llm)
+        return Engine(self.settings, index=index, embedder=self.embedder, _slots=self._slots)
+
+    def in_mode(self, mode: str | None) -> Engine:
+        """This engine answering in another mode: extractive, local, openai, auto, or local:MODEL (an
+        installed chat model or a .gguf path); the same index and embedder, each mode's model loaded once."""
+        if not mode:
+            return self
+        if not isinstance(mode, str):
+            raise InvalidQuestion("the answer mode must be text (extractive, local, openai or auto)")
+        answer_mode, _, model = mode.partition(":")
+        if answer_mode not in ANSWER_MODES:
+            raise InvalidQuestion(f"unknown answer mode {mode!r} (one of: {', '.join(ANSWER_MODES)})")
+        s = self.settings.model_copy(update={"answer_mode": answer_mode} | ({"llm_model": model} if model else {}))
+        if _mode_key(s) == _mode_key(self.settings):
+            return self
+        return Engine(s, index=self.index, embedder=self.embedder, _slots=self._slots)
 
     @property
     def judge(self):
