@@ -17,7 +17,7 @@ LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOL
 	-DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DGGML_NATIVE=OFF \
 	-DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 
-.PHONY: chat terminal-chat test setup llm browser index eval bench clean
+.PHONY: chat terminal-chat serve test setup llm browser index eval bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ chat: index
 
 terminal-chat: index
 	$(BIN)/python -m assistant chat
+
+# The HTTP API (/v1/ask, OpenAI-compatible /v1/chat/completions, /docs) and the chat window in one process.
+serve: index
+	$(BIN)/python -m assistant serve
 
 # Browser tests drive Debian's Chromium (Playwright cannot download a browser here); a CJK font for Chinese;
 # LibreOffice and poppler render exported DOCX to PDF and PNG pages.

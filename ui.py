@@ -9,13 +9,13 @@ import html
 import os
 import sys
 import tempfile
-import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from assistant.engine import EngineHolder  # noqa: E402 - after the environment above; re-exported for tests
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -129,49 +129,6 @@ JS = """
 CHECKING = "draft — citations are checked when the answer is complete"
 
 
-class EngineHolder:
-    """The one engine all sessions share, loaded on first use; a failed load is retried next time.
-
-    A new build (an `ingest` or `remove` beside the running app) is picked up at the next question: the
-    holder watches `index/current.json` and loads the new build with the same models. A question already
-    being answered keeps the engine it started with, so every answer comes from one complete build.
-    """
-
-    def __init__(self, settings):
-        self.settings = settings
-        self._engine = None
-        self._stamp = None
-        self._lock = threading.Lock()
-
-    def _current_stamp(self):
-        try:
-            st = (self.settings.index_dir / "current.json").stat()
-            return st.st_mtime_ns, st.st_ino, st.st_size
-        except OSError:
-            return None
-
-    def get(self):
-        with self._lock:
-            stamp = self._current_stamp()
-            if self._engine is None or stamp != self._stamp:
-                from assistant.engine import Engine
-                from assistant.search.index import load_index
-
-                old = self._engine
-                if old is None:
-                    self._engine = Engine(self.settings)
-                else:  # the same models over the new build, read afresh from the store another process wrote
-                    try:
-                        index = load_index(self.settings, fresh=True)
-                        self._engine = Engine(self.settings, index=index, embedder=old.embedder, llm=old.llm)
-                    except Exception:  # noqa: BLE001 - a build being replaced: keep answering from the last one
-                        return old
-                    # The older build's store is freed once the last answer using it is done (its engine dropped).
-                    weakref.finalize(old, old.index.close)
-                self._stamp = stamp
-            return self._engine
-
-
 def friendly_error(e: Exception) -> str:
     """A message for the chat, never a stack trace."""
     from assistant.documents.corpus import CorpusError
@@ -237,8 +194,9 @@ class Page:
         return self.modes[0][1]
 
 
-def load_page(settings) -> Page:
-    """The corpus and settings the page is built from; no model is loaded (the document view needs none)."""
+def load_page(settings, holder: EngineHolder | None = None) -> Page:
+    """The corpus and settings the page is built from; no model is loaded (the document view needs none).
+    `holder`: the engine to share with the rest of the process (`python -m assistant serve`)."""
     import gradio as gr
 
     from assistant.documents.corpus import load_corpus
@@ -252,7 +210,7 @@ def load_page(settings) -> Page:
     docs, units = load_corpus(settings.corpus_dir)
     return Page(
         settings=settings,
-        holder=EngineHolder(settings),
+        holder=holder or EngineHolder(settings),
         docs=docs,
         units=corpus_links(docs, units),
         modes=modes,
@@ -534,11 +492,11 @@ def settings_part(page: Page, demo, prefs, doc_pref) -> None:
     demo.load(lambda d: d if d in {x.id for x in page.docs} else "", doc_pref, doc_choice)
 
 
-def build_app(settings):
+def build_app(settings, holder: EngineHolder | None = None):
     """The page: a chat tab (conversation beside the source panel), the document, briefing notes, settings."""
     import gradio as gr
 
-    page = load_page(settings)
+    page = load_page(settings, holder)
     i18n = page.i18n
     with gr.Blocks(title="ILO document assistant") as demo:
         prefs = gr.BrowserState(

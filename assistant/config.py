@@ -102,6 +102,21 @@ class Settings(BaseSettings):
 
     # The chat window: questions its queue answers at once (eval/load.py measured the throughput).
     ui_concurrency: int = Field(4, ge=1, le=64)
+    # Its login (ui.py, and `serve`, when bound to an address other than 127.0.0.1).
+    ui_username: str | None = None
+    ui_password: SecretStr | None = None
+
+    # `python -m assistant serve`: the HTTP API and the chat window in one process.
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(7860, ge=1, le=65535)
+    # Bearer token the API requires (`Authorization: Bearer KEY`); needed to bind to any other address.
+    api_key: SecretStr | None = None
+    # Requests answered at once, and requests waiting for a worker; past both a 503 with Retry-After.
+    serve_workers: int = Field(2, ge=1, le=64)
+    serve_queue: int = Field(16, ge=0, le=10000)
+    serve_retry_after_s: int = Field(2, ge=1, le=3600)
+    # Largest request body the API reads, in kilobytes (a question is at most max_question_chars).
+    serve_max_body_kb: int = Field(256, ge=1, le=100_000)
 
     @property
     def chroma_dir(self) -> Path:

@@ -7,7 +7,9 @@ interface (CLI, chat, batch, UI); it is safe to call from several threads.
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -56,25 +58,79 @@ def _clean_history(history) -> list[dict] | None:
     return out
 
 
+ANSWER_MODES = ("extractive", "local", "openai", "auto")
+
+
+def _mode_key(s: Settings) -> tuple:
+    return s.answer_mode, s.llm_model, s.openai_base_url, s.openai_model
+
+
+class _LLMSlot:
+    """The configured language model, made on first use (loading a local model takes seconds) and shared
+    by the engines over later builds."""
+
+    def __init__(self, settings: Settings, llm=None):
+        self.settings, self.value, self.ready = settings, llm, llm is not None
+        self.lock = threading.Lock()
+
+    def get(self):
+        if not self.ready:
+            with self.lock:
+                if not self.ready:
+                    from .models.llm import make_llm
+
+                    self.value, self.ready = make_llm(self.settings), True
+        return self.value
+
+
 class Engine:
-    def __init__(self, settings: Settings, index=None, embedder=None, llm=None):
-        """`llm`: a llama-index LLM for written answers; by default the one configured (None: extractive)."""
-        from .models.embed import get_embedder
-        from .models.llm import backend_name, make_llm
+    def __init__(self, settings: Settings, index=None, embedder=None, llm=None, *, _slots: dict | None = None):
+        """`llm`: a llama-index LLM for written answers; by default the one configured (None: extractive).
+
+        No model is loaded here: the embedder on the first retrieval, the language model on the first
+        answer it writes. Look-ups ("paragraph 12", "GB.334/INS/4") and structural answers load neither."""
+        from .models.embed import LazyEmbedder
+        from .models.llm import backend_name
         from .search.index import load_index
 
         self.settings = settings
         self.index = index or load_index(settings)
-        self.embedder = embedder or get_embedder(settings.embed_model, settings.models_dir)
+        self.embedder = embedder or LazyEmbedder(settings.embed_model, settings.models_dir)
         self.retriever = Retriever(self.index, self.embedder, settings)
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
         self.docs = {d.id: (d.symbol or d.id, d.language) for d in docs}  # id → (symbol, language)
-        self.llm = llm if llm is not None else make_llm(settings)
+        # The language model of each answer mode asked for (see `in_mode`), shared with engines over later builds.
+        self._slots = {} if _slots is None else _slots
+        self._llm = self._slots.setdefault(_mode_key(settings), _LLMSlot(settings, llm))
         self.backend = backend_name(settings)
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
         self._judge = None
+
+    @property
+    def llm(self):
+        """The language model that writes answers (None: extractive), loaded on first use."""
+        return self._llm.get()
+
+    def over(self, index) -> Engine:
+        """An engine over another build (a new `ingest`) with this one's models, loaded or not."""
+        return Engine(self.settings, index=index, embedder=self.embedder, _slots=self._slots)
+
+    def in_mode(self, mode: str | None) -> Engine:
+        """This engine answering in another mode: extractive, local, openai, auto, or local:MODEL (an
+        installed chat model or a .gguf path); the same index and embedder, each mode's model loaded once."""
+        if not mode:
+            return self
+        if not isinstance(mode, str):
+            raise InvalidQuestion("the answer mode must be text (extractive, local, openai or auto)")
+        answer_mode, _, model = mode.partition(":")
+        if answer_mode not in ANSWER_MODES:
+            raise InvalidQuestion(f"unknown answer mode {mode!r} (one of: {', '.join(ANSWER_MODES)})")
+        s = self.settings.model_copy(update={"answer_mode": answer_mode} | ({"llm_model": model} if model else {}))
+        if _mode_key(s) == _mode_key(self.settings):
+            return self
+        return Engine(s, index=self.index, embedder=self.embedder, _slots=self._slots)
 
     @property
     def judge(self):
@@ -157,7 +213,7 @@ class Engine:
     def _standalone(self, q: str, history: list[dict] | None) -> tuple[str, float | None]:
         """The follow-up made standalone: by the model when one is configured, else (or if it fails) by rule."""
         rule = standalone_question(q, history)
-        if not (self.llm and self.settings.llm_rewrite_followups and history and is_followup(q)):
+        if not (history and is_followup(q) and self.settings.llm_rewrite_followups and self.llm):
             return rule, None
         from .answers.generate import LLMFailed, rewrite_followup
 
@@ -309,7 +365,7 @@ class Engine:
         result.citations = list(by_unit.values())
         result.answered = bool(picked)
         result.timings_ms["compose_ms"] = (time.perf_counter() - t) * 1000
-        if self.llm is not None and picked and write:
+        if picked and write and self.llm is not None:
             quoted = {c.unit.id: c.sentences for c in result.citations}  # footnotes too, when sources are asked for
             yield from self._write(result, query, [c.unit for c in result.citations], quoted, lang, scores, doc)
 
@@ -352,3 +408,45 @@ class Engine:
                 if quote not in c.sentences:
                     c.sentences.append(quote)
         result.answer, result.citations, result.answered = g.answer, list(by_unit.values()), True
+
+
+class EngineHolder:
+    """The one engine a long-running process (the chat window, `serve`) shares, loaded on first use; a
+    failed load is retried next time.
+
+    A new build (an `ingest` or `remove` beside the running process) is picked up at the next question:
+    the holder watches `index/current.json` and loads the new build with the same models. A question
+    already being answered keeps the engine it started with, so every answer comes from one complete build.
+    """
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._engine: Engine | None = None
+        self._stamp = None
+        self._lock = threading.Lock()
+
+    def _current_stamp(self):
+        try:
+            st = (self.settings.index_dir / "current.json").stat()
+            return st.st_mtime_ns, st.st_ino, st.st_size
+        except OSError:
+            return None
+
+    def get(self) -> Engine:
+        with self._lock:
+            stamp = self._current_stamp()
+            if self._engine is None or stamp != self._stamp:
+                from .search.index import load_index
+
+                old = self._engine
+                if old is None:
+                    self._engine = Engine(self.settings)
+                else:  # the same models over the new build, read afresh from the store another process wrote
+                    try:
+                        self._engine = old.over(load_index(self.settings, fresh=True).open())
+                    except Exception:  # noqa: BLE001 - a build being replaced: keep answering from the last one
+                        return old
+                    # The older build's store is freed once the last answer using it is done (its engine dropped).
+                    weakref.finalize(old, old.index.close)
+                self._stamp = stamp
+            return self._engine

@@ -60,6 +60,29 @@ def test_ask_json(index_env):
     assert d["answered"] and d["citations"][0]["paragraph"] == 12
 
 
+def test_look_ups_and_structural_answers_load_no_model(index_env):
+    """A cold `ask` that needs no embedding answers before any model (or torch, or the vector store) loads."""
+    code = (
+        "import contextlib, io, json, sys, time; t = time.perf_counter()\n"
+        "from assistant.interfaces.cli import main\n"
+        "for q in ('paragraph 12', '第12段说了什么', 'footnote 18', 'GB.334/INS/4', '重点领域有哪些？'):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        assert main(['ask', q, '--json']) == 0\n"
+        "    d = json.loads(out.getvalue())\n"
+        "    assert d['answered'] and d['mode'] in ('lookup', 'aggregate'), d\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'chromadb', 'llama_index.core', 'llama_cpp')\n"
+        "heavy = [m for m in heavy if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **index_env}
+    )
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout) < 30  # measured 1 s for all five on the 2-core machine (eval/bench_start.py: one)
+
+
 def test_brief_json_and_exports(index_env, tmp_path):
     md, docx = tmp_path / "note.md", tmp_path / "note.docx"
     r = run(["brief", "South-South cooperation", "--json", "--md", str(md), "--docx", str(docx)], env=index_env)

@@ -1,5 +1,5 @@
-"""Command line: `python -m assistant ingest | units | remove | list | ask | chat | eval | brief | translate |
-doctor | models`.
+"""Command line: `python -m assistant ingest | units | remove | list | ask | chat | serve | eval | brief |
+translate | doctor | models`.
 
 Argument parsing only; the command bodies are in commands.py. Nothing heavy is imported here.
 """
@@ -21,6 +21,7 @@ from .commands import (
     cmd_list,
     cmd_models,
     cmd_remove,
+    cmd_serve,
     cmd_translate,
     cmd_units,
     fail,
@@ -112,10 +113,25 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--retrieval", choices=["hybrid", "dense", "keyword"], default="hybrid")
     ask.add_argument("--top-k", type=int, help="units retrieved (default 5)")
     ask.add_argument("--doc", metavar="ID", help="ask about this document only (default: all; see: list)")
+    ask.add_argument(
+        "--mode",
+        choices=["extractive", "local", "openai"],
+        help="who writes the answer (default: ILO_ANSWER_MODE, else a local model when installed); a batch "
+        'line\'s "mode" wins',
+    )
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="a conversation in the terminal; follow-up questions use the history")
     chat.set_defaults(func=cmd_chat)
+
+    srv = sub.add_parser(
+        "serve",
+        help="one warm process: the HTTP API (/v1/ask, OpenAI-compatible /v1/chat/completions) and the chat window",
+    )
+    srv.add_argument("--host", help="address to bind (default: 127.0.0.1, or ILO_SERVE_HOST)")
+    srv.add_argument("--port", type=int, help="port (default: 7860, or ILO_SERVE_PORT)")
+    srv.add_argument("--no-ui", action="store_true", help="the API only, without the chat window")
+    srv.set_defaults(func=cmd_serve)
 
     ev = sub.add_parser("eval", help="score the assistant (or answers made elsewhere) on the gold questions")
     ev.add_argument(

@@ -27,6 +27,8 @@ def _settings(args):
         overrides["corpus_dir"] = Path(args.corpus)
     if getattr(args, "top_k", None):
         overrides["top_k"] = args.top_k
+    if getattr(args, "mode", None):
+        overrides["answer_mode"] = args.mode
     return load_settings(**overrides)
 
 
@@ -350,9 +352,11 @@ def _answer_batch(args, s, out) -> int:
             if err is None:
                 try:
                     doc = req.get("doc", args.doc)
-                    record = engine.ask(
-                        req["question"], req.get("history"), retrieval=args.retrieval, qid=rid, doc=doc
-                    ).to_dict()
+                    record = (
+                        engine.in_mode(req.get("mode"))
+                        .ask(req["question"], req.get("history"), retrieval=args.retrieval, qid=rid, doc=doc)
+                        .to_dict()
+                    )
                 except InvalidQuestion as e:
                     err = f"line {line.n}: {e}"
                 except Exception as e:  # noqa: BLE001 - one line's failure is its error record, never the run's
@@ -454,6 +458,16 @@ def _stream_to_terminal(events, out=None, checked: str = "(checked answer)"):
     raise RuntimeError("no answer")
 
 
+def cmd_serve(args) -> int:
+    """The HTTP API and the chat window in one warm process (server.py)."""
+    from .server import run
+
+    s = _settings(args)
+    overrides = {k: v for k, v in (("serve_host", args.host), ("serve_port", args.port)) if v is not None}
+    s = s.model_copy(update=overrides)
+    return run(s, s.serve_host, s.serve_port, with_ui=not args.no_ui)
+
+
 def cmd_doctor(args) -> int:
     """Check the installation and the data; exit 1 when anything needs doing (doctor.py)."""
     from .doctor import report, run_checks
@@ -511,7 +525,7 @@ def cmd_eval(args) -> int:
     elif args.compare == "versions":
         from ..engine import Engine
 
-        bare = Engine(s, index=engine.index.without_versions(), embedder=engine.embedder, llm=engine.llm)
+        bare = Engine(s, index=engine.index.without_versions(), embedder=engine.embedder, _slots=engine._slots)
         runs = {
             f"{s.embed_model}-{args.retrieval}-with-versions": E.run(engine, gold, retrieval=args.retrieval),
             f"{s.embed_model}-{args.retrieval}-original-only": E.run(bare, gold, retrieval=args.retrieval),
@@ -577,12 +591,7 @@ def _calibrate_refusal(engine, dev: list[dict], out_dir: Path) -> int:
 def _engine_for_mode(settings, mode: str, base):
     """An engine over the same index and embedder answering in `mode`: extractive, openai, local or
     local:MODEL (an installed chat model or a .gguf path)."""
-    from ..engine import Engine
-
-    answer_mode, _, model = mode.partition(":")
-    overrides = {"answer_mode": answer_mode} | ({"llm_model": model} if model else {})
-    s = settings.model_copy(update=overrides)
-    return Engine(s, index=base.index, embedder=base.embedder)
+    return base.in_mode(mode)
 
 
 def _judge(settings, engine):

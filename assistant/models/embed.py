@@ -78,6 +78,27 @@ _loaded: dict[tuple[str, Path], Embedder] = {}
 _load_lock = threading.Lock()
 
 
+class LazyEmbedder:
+    """The named embedder, loaded on its first use: an engine answers look-ups and structural questions
+    without loading a model (or importing torch). `name` is known without loading it."""
+
+    def __init__(self, name: str, models_dir: Path):
+        self.name, self.models_dir = name, models_dir
+
+    @property
+    def loaded(self) -> bool:
+        return (self.name, self.models_dir) in _loaded
+
+    def model(self) -> Embedder:
+        return get_embedder(self.name, self.models_dir)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self.model().embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.model().embed_query(text)
+
+
 def get_embedder(name: str, models_dir: Path) -> Embedder:
     """The named embedder, loaded once per process (loading costs seconds and a gigabyte)."""
     with _load_lock:

@@ -24,7 +24,9 @@ import os
 import shutil
 import sqlite3
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -396,32 +398,63 @@ class Index:
     documents: list[DocumentInfo]
     units: list[Unit]
     sentences: list[dict]
-    unit_store: object  # llama-index ChromaVectorStore over the units collection
-    sentence_collection: object
-    bm25: BM25
+    # Opens the vector store on first use: (llama-index ChromaVectorStore over the units collection, the
+    # sentences collection, the Chroma system this index alone uses or None). Look-ups never open it, so
+    # they import neither chromadb nor llama-index.
+    open_store: Callable[[], tuple[object, object, object]] = field(repr=False)
     versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
-    # A Chroma system this index alone uses (loaded `fresh`): stopped with `close()` to free its memory.
-    own_store: object = field(default=None, repr=False)
-
-    def close(self) -> None:
-        """Free the store this index alone uses (a `fresh` load); a no-op otherwise. Call it once nothing
-        queries this index any more (ui.py: when the engine over an older build is dropped)."""
-        if self.own_store is not None:
-            self.own_store.stop()
-            self.own_store = None
 
     def __post_init__(self):
         self.by_id = {u.id: u for u in self.units}
         self.doc_of_symbol = {d.symbol: d.id for d in self.documents if d.symbol}
         self.doc_language = {d.id: d.language for d in self.documents}
         self._bm25_by_lang: dict[str, BM25] = {}
+        self._bm25: BM25 | None = None
+        self._store: tuple[object, object, object] | None = None
+        self._lock = threading.Lock()
         self.records_per_unit = 1 + len(self.languages)  # unit records in the store: the original and each version
+
+    def open(self) -> Index:
+        """Open the vector store now (a long-running process does, so that its first question is warm and a
+        store that lacks the build is found before the build is used)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = self.open_store()
+        return self
+
+    @property
+    def unit_store(self):
+        return self.open()._store[0]
+
+    @property
+    def sentence_collection(self):
+        return self.open()._store[1]
+
+    @property
+    def bm25(self) -> BM25:
+        """Keyword index over the original texts, built on first use (retrieval; look-ups do not need it)."""
+        if self._bm25 is None:
+            with self._lock:
+                if self._bm25 is None:
+                    self._bm25 = BM25([tokenize(u.embed_text) for u in self.units])
+        return self._bm25
+
+    def close(self) -> None:
+        """Free the store this index alone uses (a `fresh` load); a no-op otherwise. Call it once nothing
+        queries this index any more (EngineHolder: when the engine over an older build is dropped)."""
+        if self._store is not None and self._store[2] is not None:
+            self._store[2].stop()
+            self._store = (*self._store[:2], None)
 
     def without_versions(self) -> Index:
         """A view of this build that knows only the documents' originals (`eval --compare versions`): its
-        units carry no language versions, so no version record or sentence is ever chosen."""
-        view = replace(self, units=[replace(u, versions=()) for u in self.units], own_store=None)
+        units carry no language versions, so no version record or sentence is ever chosen. It shares this
+        index's store and never stops it."""
+        store = self.open()._store
+        view = replace(self, units=[replace(u, versions=()) for u in self.units])
+        view._store = (*store[:2], None)
         view.records_per_unit = self.records_per_unit
         return view
 
@@ -534,28 +567,30 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
         raise IndexCorrupt(
             f"the index build {current.get('build')} is damaged ({e}); run: python -m assistant ingest"
         ) from None
-    from chromadb.errors import NotFoundError
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    client = chroma_client(settings, fresh)
-    unit_name, sent_name = collection_names(settings.embed_model)
-    try:
-        unit_coll = client.get_collection(unit_name)
-        sent_coll = client.get_collection(sent_name)
-    except NotFoundError as e:
-        raise IndexCorrupt(
-            f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
-        ) from None
     units = link_symbols(units, {d.symbol: d.id for d in documents if d.symbol})
+
+    def open_store():
+        from chromadb.errors import NotFoundError
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        client = chroma_client(settings, fresh)
+        unit_name, sent_name = collection_names(settings.embed_model)
+        try:
+            unit_coll = client.get_collection(unit_name)
+            sent_coll = client.get_collection(sent_name)
+        except NotFoundError as e:
+            raise IndexCorrupt(
+                f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
+            ) from None
+        own = getattr(client, "_system", None) if fresh and not settings.chroma_host else None
+        return ChromaVectorStore(chroma_collection=unit_coll), sent_coll, own
+
     return Index(
         build_id=current["build"],
         model=current["model"],
         documents=documents,
         units=units,
         sentences=sentences,
-        unit_store=ChromaVectorStore(chroma_collection=unit_coll),
-        sentence_collection=sent_coll,
-        bm25=BM25([tokenize(u.embed_text) for u in units]),
+        open_store=open_store,
         versions=versions,
-        own_store=getattr(client, "_system", None) if fresh and not settings.chroma_host else None,
     )
