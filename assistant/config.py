@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     # Machine translation (`translate`): a sentence whose translation is less similar to its source
     # (cross-lingual cosine, embedding model) is retried, then flagged.
     translate_min_similarity: float = 0.7
+    translate_attempts: int = Field(4, ge=1, le=10)  # model calls per sentence at most (the first and retries)
 
     # Ingest limits, checked before any work: a file's size, and its units once parsed (a 20 MB text file
     # parsed for 75 s, took 1.4 GB and would have embedded for 7-13 minutes). A document whose embedding

@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     from assistant.documents.versions import attach, read_versions
     from assistant.evaluation import harness as E
     from assistant.evaluation import synthetic as S
-    from assistant.evaluation.split import make_split, write_split
+    from assistant.evaluation.split import extend_split, read_split, write_split
     from assistant.models.llm import backend_name, make_llm
     from assistant.translation.translate import TranslationCache
 
@@ -66,8 +66,8 @@ def main(argv=None) -> int:
     gold = S.as_gold(candidates, model)
     out = Path(args.out)
     out.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")
-    hand = E.load_gold()
-    write_split(E.SPLIT, make_split(hand + gold), json.loads(E.SPLIT.read_text(encoding="utf-8"))["note"])
+    note = json.loads(E.SPLIT.read_text(encoding="utf-8"))["note"]
+    write_split(E.SPLIT, extend_split(read_split(E.SPLIT), gold), note)
     why = Counter(c.why or "kept" for c in candidates)
     by_lang = Counter(g["language"] for g in gold)
     print(

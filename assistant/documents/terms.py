@@ -57,6 +57,27 @@ def term_used(term: Term, translation: str) -> bool:
     return any(e.translate(_DASHES).lower() in low for e in term.en)
 
 
+# Spelling variants a model writes for an official name: US spelling, lower case, a plural.
+_VARIANTS = [("Labour", "Labou?r"), ("Programme", "Program(?:me)?"), ("Organization", "Organi[sz]ation")]
+
+
+def _variant_pattern(name: str) -> re.Pattern:
+    pattern = re.escape(name)
+    for word, variant in _VARIANTS:
+        pattern = pattern.replace(word, variant)
+    return re.compile(rf"\b{pattern}s?\b", re.I)
+
+
+def enforce_terms(translation: str, used: list[Term]) -> str:
+    """The translation with a term base name written in a variant (US spelling, lower case, plural
+    'international labor organizations') replaced by its official form; other words are left alone."""
+    for term in used:
+        if term_used(term, translation):
+            continue
+        translation = _variant_pattern(term.preferred).sub(term.preferred, translation, count=0)
+    return translation
+
+
 def paper_acronyms(text: str) -> list[tuple[str, str]]:
     """(Chinese words before it, acronym) for every bilingual parenthesis of a Chinese text."""
     return [(m[1], m[2]) for m in _PAPER_PAIR.finditer(text)]

@@ -24,7 +24,8 @@ OFFICIAL = "official"
 _MONTHS = "january february march april may june july august september october november december".split()
 _ZH_MONTH = re.compile(r"(\d{1,2})\s*月")
 _EN_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b", re.I)
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*")
+# A number standing alone, or in a group's name ("G20" keeps the 20 of "20 国集团").
+_NUMBER = re.compile(r"(?:(?<=\bG)|(?<![A-Za-z0-9_.]))\d+(?:[.,]\d+)*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 

@@ -18,7 +18,11 @@ from . import metrics as M
 from .split import TEST, Point, cross_validate, read_split
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
-GOLD = EVAL_DIR / "gold" / "questions.jsonl"
+GOLD = EVAL_DIR / "gold" / "questions.jsonl"  # written by hand for this project
+# Further sets, each scored on its own with `eval --gold FILE`: unanswerable questions that name what the
+# paper mentions and ask what it does not say, and questions the chat model wrote per unit.
+UNANSWERABLE = EVAL_DIR / "gold" / "unanswerable.jsonl"
+SYNTHETIC = EVAL_DIR / "gold" / "synthetic.jsonl"
 SUPPORT_GOLD = EVAL_DIR / "gold" / "support.jsonl"
 THRESHOLDS = EVAL_DIR / "thresholds.json"
 REPORTS = EVAL_DIR / "reports"

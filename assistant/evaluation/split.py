@@ -2,8 +2,8 @@
 
 Thresholds, weights and rules are tuned on the development part only; the test part is reported and
 never tuned on. The split is stratified by (language, category, answerable) so both parts hold every
-kind of question, and it is decided by a hash of the question id, so it does not move when questions
-are added: a new question lands in a part by its own id.
+kind of question, and it is decided by a hash of the question id. It is recorded (eval/gold/split.json):
+questions added later are split among themselves and never move a recorded one.
 """
 
 from __future__ import annotations
@@ -34,6 +34,13 @@ def make_split(gold: Sequence[dict], seed: str = "ilo-2026", test_share: float =
         for i, qid in enumerate(ordered):
             out[qid] = TEST if i < n_test else DEV
     return out
+
+
+def extend_split(recorded: dict[str, str], questions: Sequence[dict], seed: str = "ilo-2026") -> dict[str, str]:
+    """The recorded split with parts for the questions it does not know yet, split among themselves (so a
+    new set of questions never moves a recorded one)."""
+    new = [q for q in questions if q["id"] not in recorded]
+    return recorded | make_split(new, seed)
 
 
 def read_split(path: Path) -> dict[str, str]:

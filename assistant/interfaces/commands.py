@@ -702,7 +702,17 @@ def _translate(s, docs: list, target: str, quiet: bool, index: bool = True) -> i
                 continue
             units = C.document_units(d, s.corpus_dir)
             report = translate_units(
-                units, llm, model, terms, cache, d.language, target, embedder, s.translate_min_similarity, not quiet
+                units,
+                llm,
+                model,
+                terms,
+                cache,
+                d.language,
+                target,
+                embedder,
+                s.translate_min_similarity,
+                not quiet,
+                attempts=s.translate_attempts,
             )
             version = as_version(d.id, target, model, units, report)
             if index:

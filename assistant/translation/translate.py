@@ -3,9 +3,10 @@
 Each sentence is prompted with the term-base entries it uses and checked: every detail of the source
 (numbers, years, months, percentages, GB symbols) is in the translation, no Chinese is left, the term
 base's English names are used, and source and translation are close in the embedding space. A sentence
-that fails a check is retried once with the failure spelled out; the better attempt is kept and any
-failure left is flagged. Every model output is cached by (source, model, prompt) in SQLite, so a
-translation killed midway resumes where it stopped.
+that fails a check is retried (up to `attempts` in all) with the failures spelled out and a little more
+randomness each time; the best attempt is kept and any failure left is flagged. A term base name written
+in a variant spelling ("international labor organizations") is set to its official form. Every model
+output is cached by (source, model, prompt) in SQLite, so a translation killed midway resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..documents.terms import Term, term_used, terms_in
+from ..documents.terms import Term, enforce_terms, term_used, terms_in
 from ..documents.text import split_sentences
 from ..documents.units import Unit
 from ..documents.versions import Version, cjk_count, missing_details
@@ -159,6 +160,7 @@ def translate_units(
     embedder=None,
     min_similarity: float = 0.7,
     progress: bool = True,
+    attempts: int = 3,
 ) -> TranslationReport:
     """Every sentence of every unit translated and checked (see the module docstring)."""
     from tqdm import tqdm
@@ -173,17 +175,19 @@ def translate_units(
     )
     t0, calls, out = time.perf_counter(), 0, []
 
-    def attempt(source: str, used: list[Term], hint: list[str] | None) -> str:
+    def attempt(source: str, used: list[Term], hint: list[str] | None, n: int = 1) -> str:
         nonlocal calls
         messages = prompt_messages(source, used, src_lang, target, hint)
-        key = TranslationCache.key(source, model, PROMPT_VERSION, json.dumps(messages, ensure_ascii=False))
+        parts = [source, model, PROMPT_VERSION, json.dumps(messages, ensure_ascii=False)]
+        key = TranslationCache.key(*parts, *([f"attempt {n}"] if n > 2 else []))
         text = cache.get(key)
         if text is None:
-            raw = _ask(llm, messages, max_tokens=min(1024, 3 * len(source) + 64), temperature=0.0 if not hint else 0.3)
+            temperature = 0.0 if n == 1 else min(0.9, 0.3 * (n - 1))
+            raw = _ask(llm, messages, max_tokens=min(1024, 3 * len(source) + 64), temperature=temperature)
             text = clean_output(raw)
             cache.put(key, text)
             calls += 1
-        return text
+        return enforce_terms(text, used)
 
     def check(uid: str, source: str, text: str, used: list[Term]) -> Checked:
         return Checked(
@@ -203,15 +207,17 @@ def translate_units(
         if embedder is not None:
             c.similarity = _similarity(embedder, source, c.text)
         hint = c.failures(target, min_similarity)
-        if hint:
-            again = check(uid, source, attempt(source, used, hint), used)
+        n = 1
+        while hint and n < attempts:  # retried with the failures spelled out; the best attempt is kept
+            n += 1
+            again = check(uid, source, attempt(source, used, hint, n), used)
             if embedder is not None:
                 again.similarity = _similarity(embedder, source, again.text)
-            again.retried = True
             if _rank(again, target, min_similarity) < _rank(c, target, min_similarity):
                 c = again
-            c.retried = True
-            c.flagged = bool(c.failures(target, min_similarity))
+            hint = again.failures(target, min_similarity)
+        c.retried = n > 1
+        c.flagged = bool(c.failures(target, min_similarity))
         c.seconds = time.perf_counter() - t
         out.append(c)
         bar.update(1)
