@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     # Keyword weight in the fusion, scaled by how much of the question the corpus vocabulary covers
     # (an English question over the Chinese text covers little, so BM25 barely counts there).
     keyword_weight: float = 1.0
+    # Reranking (search/rerank.py): the best `rerank_depth` fused candidates are reordered by a weighted sum of
+    # signals, weights fitted on the development part by eval/fit_rerank.py ({"fused": 1} alone: no change).
+    rerank: bool = True
+    rerank_depth: int = Field(20, ge=1, le=100)
+    rerank_weights: dict[str, float] = {
+        "fused": 1.0,
+        "dense": 1.0,
+        "keyword_rank": 0.1,
+        "sentence": 2.0,
+        "answer_type": -0.2,
+        "footnote": -0.1,
+    }
 
     # Answering.
     max_question_chars: int = 2000

@@ -107,6 +107,7 @@ class Engine:
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
         self._judge = None
+        self._reranker = None
 
     @property
     def llm(self):
@@ -261,6 +262,23 @@ class Engine:
             return s.refusal_threshold_cross
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
+    def _rerank(self, r, question: str, lang: str) -> list:
+        """The retrieved hits reordered by the reranking stage (search/rerank.py)."""
+        from .search.rerank import make_postprocessor, rerank, signal_matrix
+
+        if self._reranker is None:
+            self._reranker = make_postprocessor(self.settings.rerank_weights)
+        return rerank(r.hits, signal_matrix(r.hits, question, self.sentence_best(r, lang)), self._reranker)
+
+    def sentence_best(self, r, lang: str) -> dict[str, float]:
+        """Unit id → the best similarity of the question and one of the unit's sentences (in `lang`'s version)."""
+        best: dict[str, float] = {}
+        if r.query_vec is None:
+            return best
+        for sent, vec in self.index.sentence_vectors([h.unit.id for h in r.hits], lang):
+            best[sent["unit"]] = max(best.get(sent["unit"], -1.0), float(vec @ r.query_vec))
+        return best
+
     def _notes_to_bring(self, units: dict, picked, kind: str | None, question: str, lang: str) -> list:
         """The footnotes of the quoted sentences that belong in the answer: all of them when the question
         asks about sources; those that hold the kind of answer asked for (a symbol, a date, a number, the
@@ -315,7 +333,11 @@ class Engine:
         write: bool = True,
     ) -> Iterator[str]:
         s = self.settings
-        r = self.retriever.retrieve(query, mode=mode, k=top_k, doc=doc, lang=lang)
+        reranking = s.rerank and mode == "hybrid"
+        k = top_k or s.top_k
+        r = self.retriever.retrieve(query, mode=mode, k=max(k, s.rerank_depth) if reranking else k, doc=doc, lang=lang)
+        if reranking and r.hits:
+            r.hits = self._rerank(r, result.question, lang)[:k]
         result.timings_ms.update(r.timings_ms)
         result.evidence, result.evidence_language = r.top_dense, r.evidence_language
         result.retrieved = [
