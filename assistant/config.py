@@ -48,10 +48,10 @@ class Settings(BaseSettings):
     rerank_weights: dict[str, float] = {
         "fused": 1.0,
         "dense": 1.0,
+        "dense_rank": -0.1,
         "keyword_rank": 0.1,
         "sentence": 2.0,
-        "answer_type": -0.2,
-        "footnote": -0.1,
+        "answer_type": -0.1,
     }
 
     # Answering.
@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     # Calibrated on eval/gold (see eval/README.md); e5-small needs its own values.
     # Same-language: a Chinese question over Chinese text, an English one over English text (an English
     # document, or a language version). Cross-lingual: a question over text in another language.
-    refusal_threshold_zh: float = 0.38
-    refusal_threshold_en: float = 0.20
-    refusal_threshold_cross: float = 0.20
+    refusal_threshold_zh: float = 0.32
+    refusal_threshold_en: float = 0.32
+    refusal_threshold_cross: float = 0.205
     # Units within this similarity of the best one are used to compose the answer.
     answer_window: float = 0.06
     max_answer_units: int = 3

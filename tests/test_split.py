@@ -90,3 +90,16 @@ def test_rows_carry_their_part_and_the_report_gives_the_gap():
     results = breakdown(rows)
     assert split_gap(results, ["hit@1"]) == {"hit@1": -1.0}
     assert results["split=test language=en"]["hit@1"]["mean"] == 0.0
+
+
+def test_gold_sentence_quoted_needs_the_fact_in_a_quote_from_a_gold_unit():
+    from assistant.evaluation.harness import gold_sentence_quoted
+
+    facts = [{"zh": "2019 年 3 月", "en": "March 2019"}]
+    right = {"citations": [{"id": "d:d2.1", "quote": ["It may be presented in March 2019."]}]}
+    wrong_sentence = {"citations": [{"id": "d:d2.1", "quote": ["Submit an overview of financing mechanisms."]}]}
+    wrong_unit = {"citations": [{"id": "d:p10", "quote": ["in March 2019"]}]}
+    assert gold_sentence_quoted(right, {"d:d2.1"}, facts) == 1.0
+    assert gold_sentence_quoted(wrong_sentence, {"d:d2.1"}, facts) == 0.0
+    assert gold_sentence_quoted(wrong_unit, {"d:d2.1"}, facts) == 0.0
+    assert gold_sentence_quoted(right, {"d:d2.1"}, []) is None

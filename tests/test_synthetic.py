@@ -31,6 +31,7 @@ def test_model_replies_are_read_as_question_answer_pairs():
         ("官方发展援助够不够", "无法", "not a question"),
         ("本段说了什么？", "国内资源", "points at the passage"),
         ("需要动员哪些资源？", "国际金融机构的贷款", "answer not in the passage"),
+        ("除了援助还需要什么？", "动员国内资源和私营部门投资", ""),  # most of it word for word
         ("仅靠官方发展援助无法为实现可持续发展目标提供什么？", "所需的资金", "copies the passage"),
     ],
 )
@@ -39,7 +40,7 @@ def test_round_trip_keeps_only_questions_the_unit_answers_in_other_words(questio
 
 
 def test_kept_questions_become_gold_with_their_answer_as_key_fact():
-    kept = Candidate("doc:p19", "zh", "为什么仅靠官方发展援助不够？", "所需的资金", kept=True)
+    kept = Candidate("doc:p19", "zh", "为什么仅靠官方发展援助不够？", "所需资金。", fact="所需的资金", kept=True)
     dropped = Candidate("doc:p19", "zh", "本段说了什么？", "x", why="points at the passage")
     (g,) = as_gold([kept, dropped], "local:m")
     assert g["gold"] == ["doc:p19"] and g["category"] == "synthetic" and g["key_facts"] == [{"zh": "所需的资金"}]

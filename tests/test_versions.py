@@ -122,6 +122,8 @@ def versions_settings(tmp_path_factory, plan_text, e5_env):
 def test_an_official_version_answers_english_questions_before_the_machine_translation(versions_settings):
     versions = read_versions(versions_settings.corpus_dir, PLAN)
     assert versions["en"].official
+    kept = versions_settings.corpus_dir / "versions" / versions["en"].meta["source"]
+    assert ODA in kept.read_text(encoding="utf-8")  # the official file is kept beside its version
     engine = Engine(versions_settings)
     a = engine.ask("Why can official development assistance alone not finance the Sustainable Development Goals?")
     d = a.to_dict()
@@ -261,3 +263,29 @@ def test_source_panel_and_document_view_show_the_version_labelled_beside_the_ori
     assert english.count("Machine translation by m1") == 1  # labelled once, at the top
     both = document_html(units, "text of ¶19", lang="en", both=True)
     assert "1 units match" in both and "&lt;Machine&gt; <mark>text of ¶19</mark>." in both and "官方发展援助" in both
+
+
+def test_chinese_left_in_a_translation_is_put_into_english_word_by_word():
+    from assistant.documents.terms import Term
+    from assistant.translation.translate import _replace_chinese
+
+    terms = [Term(("体面劳动国别计划",), ("Decent Work Country Programmes",), "paper")]
+    asked = []
+
+    def word(w):
+        asked.append(w)
+        return "alignment"
+
+    text = _replace_chinese("the对接 of finance and the 体面劳动国别计划", terms, word)
+    assert text == "the alignment of finance and the Decent Work Country Programmes"
+    assert asked == ["对接"]  # the term base answers what it knows; the model only the rest
+
+
+def test_term_base_names_written_in_a_variant_are_set_to_the_official_form():
+    from assistant.documents.terms import Term, enforce_terms
+
+    ilo = Term(("国际劳工组织",), ("International Labour Organization",), "curated")
+    assert enforce_terms("the potential for international labor organizations", [ilo]) == (
+        "the potential for International Labour Organization"
+    )
+    assert enforce_terms("the ILO's labour market", [ilo]) == "the ILO's labour market"  # nothing to set

@@ -62,7 +62,7 @@ _VARIANTS = [("Labour", "Labou?r"), ("Programme", "Program(?:me)?"), ("Organizat
 
 
 def _variant_pattern(name: str) -> re.Pattern:
-    pattern = re.escape(name)
+    pattern = re.escape(name.removesuffix("s") if name.endswith("ks") or name.endswith("mes") else name)
     for word, variant in _VARIANTS:
         pattern = pattern.replace(word, variant)
     return re.compile(rf"\b{pattern}s?\b", re.I)

@@ -36,6 +36,7 @@ METRICS = {
     "mrr@10": "answerable",
     "ndcg@10": "answerable",
     "cited_gold": "answerable",
+    "gold_sentence_quoted": "answerable, with key facts",
     "key_facts": "answerable",
     "key_facts_in_language": "answerable",
     "citation_recall": "answered",
@@ -67,6 +68,20 @@ def key_fact_hits(answer: str, facts: list[dict], language: str | None = None) -
         return (own,) if own else (f.get("zh"), f.get("en"))
 
     return [any(v and v.lower() in low for v in variants(f)) for f in facts]
+
+
+def gold_sentence_quoted(answer: dict, gold_units: set[str], facts: list[dict]) -> float | None:
+    """1 when a sentence the answer quotes from a gold unit holds a key fact (the gold sentence, in any
+    language), else 0; None without key facts. Sentence choice on its own: the unit may be right and the
+    sentence wrong."""
+    if not facts:
+        return None
+    variants = [v.lower() for f in facts for v in (f.get("zh"), f.get("en")) if v]
+    for c in answer.get("citations", []):
+        cid = c.get("id") or f"{c.get('doc')}:{c.get('label')}"
+        if cid in gold_units and any(v in q.lower() for q in c.get("quote") or [] for v in variants):
+            return 1.0
+    return 0.0
 
 
 def citation_scores(answer: dict, judge) -> tuple[float | None, float | None]:
@@ -117,6 +132,7 @@ def score_one(gold: dict, answer: dict, judge=None) -> dict:
             }
         )
         facts = gold.get("key_facts", [])
+        row["gold_sentence_quoted"] = gold_sentence_quoted(answer, g, facts) if answered else (0.0 if facts else None)
         for metric, language in (("key_facts", None), ("key_facts_in_language", gold["language"])):
             hits = key_fact_hits(answer.get("answer", ""), facts, language) if answered else [False] * len(facts)
             row[metric] = sum(hits) / len(hits) if hits else float(answered)
@@ -293,6 +309,7 @@ MAIN = (
     "mrr@10",
     "ndcg@10",
     "cited_gold",
+    "gold_sentence_quoted",
     "key_facts",
     "key_facts_in_language",
     "citation_recall",

@@ -44,6 +44,7 @@ class Candidate:
     language: str
     question: str
     answer: str
+    fact: str = ""  # the stretch of the unit the answer repeats: the key fact
     kept: bool = False
     why: str = ""  # the check it failed
 
@@ -57,20 +58,28 @@ def parse_pairs(raw: str) -> list[tuple[str, str]]:
     return [(m["q"].strip(), m["a"].strip().splitlines()[0].strip()) for m in _QA.finditer(raw.strip() + "\n")]
 
 
+def answer_span(answer: str, passage: str) -> str:
+    """The longest stretch of the passage the model's answer repeats (case aside): the key fact, verbatim."""
+    a, p = answer.strip(" .。\"“”'").lower(), passage.lower()
+    m = SequenceMatcher(None, a, p, autojunk=False).find_longest_match(0, len(a), 0, len(p))
+    return passage[m.b : m.b + m.size].strip() if m.size >= max(2, 0.6 * len(a)) else ""
+
+
 def round_trip(question: str, answer: str, passage: str, language: str) -> str:
     """Why a generated question fails the round trip ('' when it passes): its answer must be in the
-    passage and be a part of it, not all of it; the question must be in `language`, be a question, name its
-    subject and not copy the passage."""
-    q, a, p = _norm(question), _norm(answer), _norm(passage)
+    passage (most of it word for word) and be a part of it, not all of it; the question must be in
+    `language`, be a question, name its subject and not copy the passage."""
+    q, p = _norm(question), _norm(passage)
     if language_of(question) != language:
         return "wrong language"
     if not question.rstrip().endswith(("?", "？")):
         return "not a question"
     if _DEICTIC.search(question.lower()):
         return "points at the passage"
-    if len(a) < 2 or a not in p:
+    span = answer_span(answer, passage)
+    if len(_norm(span)) < 2:
         return "answer not in the passage"
-    if len(a) > 0.8 * len(p):
+    if len(_norm(span)) > 0.8 * len(p):
         return "answer is the whole passage"
     m = SequenceMatcher(None, q, p, autojunk=False).find_longest_match(0, len(q), 0, len(p))
     if m.size > max(12, 0.6 * len(q)):
@@ -112,7 +121,7 @@ def generate(
             ("user", f"Passage ({LANGUAGE.get(lang, lang)}):\n{text}"),
         ]
         for question, answer in parse_pairs(ask(messages))[:per_call]:
-            c = Candidate(u.id, lang, question, answer)
+            c = Candidate(u.id, lang, question, answer, fact=answer_span(answer, text))
             c.why = round_trip(question, answer, text, lang) or ("duplicate" if _norm(question) in seen else "")
             c.kept = not c.why
             seen.add(_norm(question))
@@ -131,7 +140,7 @@ def as_gold(candidates: list[Candidate], model: str) -> list[dict]:
             "category": "synthetic",
             "answerable": True,
             "gold": [c.unit],
-            "key_facts": [{c.language: c.answer}],
+            "key_facts": [{c.language: c.fact}],
             "source": f"synthetic:{model}:prompt{PROMPT_VERSION}",
         }
         for i, c in enumerate(kept, 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -127,7 +128,15 @@ def _ingest_version(args, s, path: Path) -> int:
     if lang == doc.language:
         return fail(f"{path} is in {lang}, the language of {doc.id} itself; give --lang", EXIT_USAGE)
     version = official_version(path, C.document_units(doc, s.corpus_dir), doc.id, lang)
-    report = build_index(s, progress=not args.quiet, change=lambda: write_version(s.corpus_dir, version))
+    # The file itself is kept beside the version, so the version can be checked against it or aligned again.
+    kept = s.corpus_dir / "versions" / f"{doc.id}.{lang}.source{path.suffix.lower()}"
+    version.meta["source"] = kept.name
+
+    def store() -> None:
+        write_version(s.corpus_dir, version)
+        shutil.copyfile(path, kept)
+
+    report = build_index(s, progress=not args.quiet, change=store)
     print(f"added the official {lang} version of {doc.id} ({len(version.texts)} units aligned)")
     print(f"index {report.build_id}: {report.embedded} texts embedded; {report.seconds:.1f} s")
     return 0
@@ -503,8 +512,10 @@ def cmd_eval(args) -> int:
 
     gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
     split = read_split(E.SPLIT)
-    if args.calibrate:
-        return _calibrate_refusal(_engine(s), part_of(gold, split, DEV), Path(args.out) if args.out else E.REPORTS)
+    if args.calibrate:  # on the development part of every set (the unanswerable set adds refusal points)
+        sets = [gold] + [E.load_jsonl(p) for p in (E.UNANSWERABLE, E.SYNTHETIC) if not args.gold and p.exists()]
+        dev = [g for questions in sets for g in part_of(questions, split, DEV)]
+        return _calibrate_refusal(_engine(s), dev, Path(args.out) if args.out else E.REPORTS)
     if args.part != "all":
         gold = part_of(gold, split, args.part)
     if args.limit:

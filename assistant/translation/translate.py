@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..documents.terms import Term, enforce_terms, term_used, terms_in
@@ -189,6 +190,21 @@ def translate_units(
             calls += 1
         return enforce_terms(text, used)
 
+    def attempt_word(word: str, source: str) -> str:
+        nonlocal calls
+        name = LANGUAGE.get(target, target)
+        messages = [
+            ("system", f"Translate the Chinese words into {name}. Reply with the {name} words only."),
+            ("user", f"Chinese: {word}\n(They are from this sentence: {source})\n{name}:"),
+        ]
+        key = TranslationCache.key(word, model, PROMPT_VERSION, json.dumps(messages, ensure_ascii=False))
+        text = cache.get(key)
+        if text is None:
+            text = (clean_output(_ask(llm, messages, max_tokens=24, temperature=0.0)).splitlines() or [""])[0]
+            cache.put(key, text)
+            calls += 1
+        return text
+
     def check(uid: str, source: str, text: str, used: list[Term]) -> Checked:
         return Checked(
             unit=uid,
@@ -216,6 +232,9 @@ def translate_units(
             if _rank(again, target, min_similarity) < _rank(c, target, min_similarity):
                 c = again
             hint = again.failures(target, min_similarity)
+        if c.cjk and target != "zh":  # Chinese words left in: each put into the target language on its own
+            fixed = _replace_chinese(c.text, terms, lambda m, src=source: attempt_word(m, src))
+            c = replace(check(uid, source, fixed, used), similarity=c.similarity, retried=c.retried)
         c.retried = n > 1
         c.flagged = bool(c.failures(target, min_similarity))
         c.seconds = time.perf_counter() - t
@@ -223,6 +242,22 @@ def translate_units(
         bar.update(1)
     bar.close()
     return TranslationReport(out, time.perf_counter() - t0, calls)
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def _replace_chinese(text: str, terms: list[Term], translate_word) -> str:
+    """The text with each run of Chinese characters replaced by its term base name, else by the model's
+    translation of that run alone (whatever Chinese is still left is dropped, and the check still sees it)."""
+
+    def one(m: re.Match) -> str:
+        run = m.group(0)
+        known = next((t.preferred for t in terms if run in t.zh), None)
+        english = known or _CJK_RUN.sub("", translate_word(run)).strip(" .\"'")
+        return f" {english} " if english else " "
+
+    return re.sub(r"\s{2,}", " ", _CJK_RUN.sub(one, text)).strip()
 
 
 def _rank(c: Checked, target: str, min_similarity: float) -> tuple:
