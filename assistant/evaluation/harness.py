@@ -14,8 +14,11 @@ import time
 from pathlib import Path
 
 from ..documents.text import language_of, split_sentences
+from ..documents.units import SUPERSCRIPTS
 from . import metrics as M
 from .split import TEST, Point, cross_validate, read_split
+
+_MARKERS = re.compile(f"[{SUPERSCRIPTS}]+")  # footnote markers, which a version does not carry
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 GOLD = EVAL_DIR / "gold" / "questions.jsonl"  # written by hand for this project
@@ -70,16 +73,32 @@ def key_fact_hits(answer: str, facts: list[dict], language: str | None = None) -
     return [any(v and v.lower() in low for v in variants(f)) for f in facts]
 
 
+def quoted_originals(citation: dict) -> list[str]:
+    """The original-language sentences behind a citation's quoted sentences: themselves when the original was
+    quoted; for a quoted language version, the original's sentence in the same place (when both texts split
+    into as many sentences), so a fact quoted in translation is traced to the sentence it translates."""
+    quotes = citation.get("quote") or []
+    texts = citation.get("texts") or {}
+    lang = citation.get("language")
+    originals = [t for k, t in texts.items() if k not in (lang, "original") and k in (citation.get("official") or [])]
+    if not quotes or lang not in texts or not originals:
+        return list(quotes)
+    version, original = split_sentences(texts[lang]), split_sentences(_MARKERS.sub("", originals[0]))
+    if len(version) != len(original):
+        return list(quotes)
+    return [original[version.index(q)] for q in quotes if q in version] + list(quotes)
+
+
 def gold_sentence_quoted(answer: dict, gold_units: set[str], facts: list[dict]) -> float | None:
-    """1 when a sentence the answer quotes from a gold unit holds a key fact (the gold sentence, in any
-    language), else 0; None without key facts. Sentence choice on its own: the unit may be right and the
-    sentence wrong."""
+    """1 when a sentence the answer quotes from a gold unit holds a key fact (in any language, or in the
+    original sentence a quoted translation renders), else 0; None without key facts. Sentence choice on its
+    own: the unit may be right and the sentence wrong."""
     if not facts:
         return None
     variants = [v.lower() for f in facts for v in (f.get("zh"), f.get("en")) if v]
     for c in answer.get("citations", []):
         cid = c.get("id") or f"{c.get('doc')}:{c.get('label')}"
-        if cid in gold_units and any(v in q.lower() for q in c.get("quote") or [] for v in variants):
+        if cid in gold_units and any(v in q.lower() for q in quoted_originals(c) for v in variants):
             return 1.0
     return 0.0
 
@@ -133,8 +152,13 @@ def score_one(gold: dict, answer: dict, judge=None) -> dict:
         )
         facts = gold.get("key_facts", [])
         row["gold_sentence_quoted"] = gold_sentence_quoted(answer, g, facts) if answered else (0.0 if facts else None)
+        # A fact counts when the answer holds it, or quotes the translation of the sentence that holds it.
+        carried = " ".join(o for c in answer.get("citations", []) for o in quoted_originals(c))
         for metric, language in (("key_facts", None), ("key_facts_in_language", gold["language"])):
-            hits = key_fact_hits(answer.get("answer", ""), facts, language) if answered else [False] * len(facts)
+            text = answer.get("answer", "")
+            hits = key_fact_hits(text, facts, language) if answered else [False] * len(facts)
+            if answered and carried:
+                hits = [h or c for h, c in zip(hits, key_fact_hits(carried, facts, "zh"), strict=True)]
             row[metric] = sum(hits) / len(hits) if hits else float(answered)
     row["refusal_accuracy"] = float(answered == answerable)
     if not answered:

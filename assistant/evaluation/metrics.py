@@ -14,7 +14,9 @@ _LABEL = re.compile(r"\[([^\[\]]{1,40})\]")
 # A structural answer's lead line ("The plan has 13 deliverables for 2019 (per focus area: 4, 4, 3, 2):") frames the
 # units it lists; its count is read off the structure, not from any one cited unit.
 _LEAD_IN = re.compile(
-    r"^\s*(?:(?:According to|The text of|根据|[^\n]{0,40}原文如下)[^\n:：]{0,80}[:：]\s*|[^\n\[\]]{1,200}[:：]\s*\n)"
+    r"^\s*(?:(?:According to|The text of)[^\n]{0,240}?[:：]\s*\n"  # a model name in it may hold a colon
+    r"|(?:根据|[^\n]{0,40}原文如下)[^\n：]{0,160}：\s*"
+    r"|[^\n\[\]]{1,200}[:：]\s*\n)"
 )
 
 

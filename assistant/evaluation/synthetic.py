@@ -20,6 +20,9 @@ from ..documents.units import Unit
 
 PROMPT_VERSION = "1"
 LANGUAGE = {"zh": "Chinese", "en": "English", "fr": "French", "es": "Spanish"}
+# The second round asks for the details a reader looks up (a date, a number, a name, a document), so a
+# passage gives questions of other kinds than the first round's.
+DETAIL = " Ask about its details: a date or year, a number, the name of a body, programme or document, a list."
 SYSTEM = (
     "You write test questions for a search system over a paper of the International Labour Organization "
     "(ILO) Governing Body. Given one passage, write {n} different questions in {language} that the passage "
@@ -31,7 +34,8 @@ SYSTEM = (
 # Questions that point at the passage instead of naming their subject, or ask for a paragraph by number
 # (a look-up, which needs no retrieval).
 _DEICTIC = re.compile(
-    r"passage|this (?:paragraph|text|section|footnote)|the text|本段|这段|该段|上述|本文|这一段|以上|此段"
+    r"passage|\b(?:this|these|those|the above|the said)\b|the text|本段|这段|该段|上述|本文|这一段|以上|此段"
+    r"|这个|这些|这一|这项|这种|这份|这次|这里|(?<!应)该|(?<![因彼如])此(?!外)|其中"
     r"|paragraph \d|footnote \d|第\s*\d+\s*段|脚注\s*\d"
 )
 _QA = re.compile(r"Q[:：]\s*(?P<q>.+?)\s*\n\s*A[:：]\s*(?P<a>.+?)(?=\n\s*Q[:：]|\Z)", re.S)
@@ -81,8 +85,10 @@ def round_trip(question: str, answer: str, passage: str, language: str) -> str:
         return "answer not in the passage"
     if len(_norm(span)) > 0.8 * len(p):
         return "answer is the whole passage"
+    # Official names are long ("国际劳工组织《2020-25 年发展合作战略》"): a question may repeat one; it copies
+    # the passage when most of it is one stretch of the passage.
     m = SequenceMatcher(None, q, p, autojunk=False).find_longest_match(0, len(q), 0, len(p))
-    if m.size > max(12, 0.6 * len(q)):
+    if m.size > max(16, 0.7 * len(q)):
         return "copies the passage"
     return ""
 
@@ -102,6 +108,7 @@ def generate(
     per_call: int = 2,
     min_chars: int = 40,
     progress: bool = True,
+    details: bool = False,
 ) -> list[Candidate]:
     """Candidates for every unit long enough to ask about, in each wanted language it has, each checked.
     `ask(messages) -> str` calls the model (cached by the caller)."""
@@ -117,7 +124,7 @@ def generate(
     seen: set[str] = set()
     for u, lang, text in tqdm(todo, desc="writing questions", unit="passage", file=sys.stderr, disable=not progress):
         messages = [
-            ("system", SYSTEM.format(n=per_call, language=LANGUAGE.get(lang, lang))),
+            ("system", SYSTEM.format(n=per_call, language=LANGUAGE.get(lang, lang)) + (DETAIL if details else "")),
             ("user", f"Passage ({LANGUAGE.get(lang, lang)}):\n{text}"),
         ]
         for question, answer in parse_pairs(ask(messages))[:per_call]:
