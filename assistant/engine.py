@@ -241,12 +241,31 @@ class Engine:
         return self.docs[units[0].doc][0] if units else self.symbol
 
     def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
-        """Questions about the paper as a whole: counted from its structure, every counted unit cited."""
-        lines = [A.cite(sentence, unit.label) for unit, sentences in agg.quoted for sentence in sentences]
-        result.answer = agg.lead + "\n" + "\n".join(lines)
+        """Questions about the paper as a whole: counted from its structure, every counted unit cited, quoted
+        in the reader's version when the units have one (its provenance said in the lead)."""
+        quoted = [(unit, self._in_version(unit, sentences, lang)) for unit, sentences in agg.quoted]
+        lines = [A.cite(sentence, unit.label) for unit, (sentences, _) in quoted for sentence in sentences]
+        versions = {(unit.version(lang) or ("", ""))[1] for unit, (_, v) in quoted if v}
+        lead = agg.lead
+        if len(versions) == 1 and (provenance := versions.pop()):
+            original = self.docs.get(quoted[0][0].doc, ("", ""))[1]
+            lead = lead.rstrip(":：") + A.original_note(lang, lang, provenance, original) + lead[-1]
+        result.answer = lead + "\n" + "\n".join(lines)
         result.answered, result.mode = True, "aggregate"
-        result.citations = [self._citation(unit, 1.0, sentences, None) for unit, sentences in agg.quoted]
+        result.citations = [self._citation(unit, 1.0, s, lang if v else None) for unit, (s, v) in quoted]
         result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u, _ in agg.quoted]
+
+    @staticmethod
+    def _in_version(unit, sentences: list[str], lang: str) -> tuple[list[str], bool]:
+        """(the sentences in the unit's `lang` version, True) taken from the same places as in the original,
+        or (the original sentences, False) when the unit has no such version."""
+        version = unit.version(lang)
+        if not version:
+            return sentences, False
+        original, translated = split_sentences(unit.plain_text), split_sentences(version[0])
+        if len(original) != len(translated):  # the sentences do not line up: quote the whole version
+            return [version[0]] if sentences else [], True
+        return [translated[original.index(x)] for x in sentences if x in original] or [version[0]], True
 
     def _citation(self, unit, score: float, sentences: list[str], lang: str | None) -> A.Citation:
         """A citation of a unit quoted in the reader's language version (`lang`) when it has one."""
@@ -358,6 +377,10 @@ class Engine:
         t = time.perf_counter()
         units = {u.id: u for u in candidates}
         qvec = r.query_vec if r.query_vec is not None else self.embedder.embed_query(query)
+        if query != result.question and not found.units:
+            # A follow-up: the history chose the units (retrieval saw the standalone question); the new
+            # question chooses what to quote from them ("And at which conference…?" → the BAPA+40 sentence).
+            qvec = self.embedder.embed_query(result.question)
         kind = asked_type(result.question)
         picked = A.select_sentences(
             qvec,

@@ -51,3 +51,19 @@ def test_a_list_of_countries_needs_countries():
     assert holds("countries", "巴西、俄罗斯、印度、中国和南非")
     assert holds("countries", "Brazil, Russia, India, China and South Africa")
     assert not holds("countries", "金砖国家和 20 国集团")
+
+
+def test_a_structural_count_answers_only_what_the_structure_holds():
+    from assistant.config import ROOT
+    from assistant.documents.corpus import load_corpus
+    from assistant.search import aggregate
+
+    _, units = load_corpus(ROOT / "corpus")
+    listed = aggregate.answer("How many 2019 deliverables are listed under the second focus area?", units, "en")
+    assert listed is not None and listed.lead.startswith("Focus area 2 lists 5 deliverables")
+    for question in (
+        "How many of the 2019 deliverables had been completed by the end of 2019?",
+        "How many Resident Coordinators will receive briefings under the focus area 4 deliverable?",
+        "到 2019 年底已经完成了几项可交付成果？",
+    ):
+        assert aggregate.answer(question, units, "en") is None, question

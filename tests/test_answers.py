@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from assistant.answers.answer import text_in
+from assistant.documents.text import language_of
 from assistant.engine import InvalidQuestion
 
 DOC = "GB.334-INS-3-1"
@@ -42,9 +44,9 @@ def test_answer_cites_the_paragraph_it_quotes(engine, question, label):
     assert a.answered
     assert a.citations[0].unit.label == label
     assert f"[{label}]" in a.answer
-    for c in a.citations:  # every quoted sentence comes from the unit it is cited to
+    for c in a.citations:  # every quoted sentence comes from the unit (in the version quoted) it is cited to
         for sentence in c.sentences:
-            assert sentence in c.unit.plain_text
+            assert sentence in text_in(c.unit, c.lang)
             assert f"{sentence} [{c.unit.label}]" in a.answer
 
 
@@ -82,7 +84,7 @@ def test_direct_lookups_go_straight_to_the_unit(engine, question, label):
     a = engine.ask(question)
     assert a.answered and a.mode == "lookup"
     assert [c.unit.label for c in a.citations] == [label]
-    assert a.citations[0].unit.plain_text in a.answer
+    assert text_in(a.citations[0].unit, language_of(question)) in a.answer  # the whole unit, in the reader's version
 
 
 def test_symbol_lookup_lists_the_footnotes_naming_it(engine):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 
+from assistant.answers.answer import text_in
 from assistant.answers.prompt import BRIEF_EXAMPLE, neutralise
 from assistant.config import ROOT, load_settings
 from assistant.engine import Engine
@@ -32,8 +34,8 @@ def south_south(engine):
 def test_note_structure_and_citations(south_south):
     b = south_south
     assert MIN_MESSAGES <= len(b.messages) <= MAX_MESSAGES
-    for m in b.messages:  # each key message quotes the unit it cites
-        assert not m.written and len(m.units) == 1 and m.text in m.units[0].plain_text
+    for m in b.messages:  # each key message quotes the unit it cites, in the note's language version
+        assert not m.written and len(m.units) == 1 and m.text in text_in(m.units[0], b.language)
     assert "D2.5" in [u.label for u in b.deliverables]
     md = to_markdown(b)
     for heading in (
@@ -174,7 +176,10 @@ def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine)
     )
     restate = f"Items (in English):\n- {restated} [D2.5]\n- D2.2: The ILO will open an office on Mars.\n"
     model = _ScriptedLLM(script, restate)
-    b = build_briefing(_with_llm(engine, model), "South-South cooperation", language="en")
+    # Deliverables are restated only when the note's language has no version of them: the plan without its
+    # English version here.
+    bare = Engine(engine.settings, index=engine.index.without_versions(), embedder=engine.embedder)
+    b = build_briefing(_with_llm(bare, model), "South-South cooperation", language="en")
     (brief_prompt, kwargs), (restate_prompt, _) = model.requests
     system, user = (m.content for m in brief_prompt)
     assert "in English" in system and "South-South cooperation" in user and "<source label=" in user
@@ -221,7 +226,7 @@ def test_note_citing_several_documents_names_each_citation_s_document(engine, tm
 
     plan = engine.index.documents[0]
     review = DocumentInfo("GB.335-INS-9", "GB.335/INS/9", "Country programmes", language="en", source="")
-    p22 = engine.index.by_id["GB.334-INS-3-1:p22"]
+    p22 = replace(engine.index.by_id["GB.334-INS-3-1:p22"], versions=())  # quoted from the Chinese original
     other = Unit(id="GB.335-INS-9:pg1.1", doc=review.id, kind="paragraph", label="p. 1 ¶1", text="DWCPs work.", order=0)
     b = Briefing(
         topic="partnerships",

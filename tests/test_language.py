@@ -33,3 +33,11 @@ def test_key_facts_in_the_readers_language_only_count_that_variant():
     assert key_fact_hits("会议于 2018 年 6 月举行", facts) == [True]
     assert key_fact_hits("会议于 2018 年 6 月举行", facts, "en") == [False]
     assert key_fact_hits("It met in June 2018.", facts, "en") == [True]
+
+
+def test_a_french_or_spanish_reader_gets_english_phrases_not_an_error():
+    from assistant.answers.answer import lead_in, refusal
+
+    assert refusal(["GB.334/INS/3/1"], "fr").startswith("The documents do not support an answer")
+    assert lead_in([("GB.334/INS/3/1", "zh")], "es").startswith("According to GB.334/INS/3/1")
+    assert language_of("UN reform") == "en"  # an acronym is not the French "un"

@@ -213,6 +213,7 @@ def test_translation_with_a_real_model_resumes_after_kill(tmp_path):
         "ILO_EMBED_MODEL": "e5-small",
         "ILO_ANSWER_MODE": "local",
         "ILO_LLM_MODEL": "smollm2-135m",
+        "ILO_TRANSLATE_ATTEMPTS": "2",  # at most 2 calls a sentence: fewer calls than that means cache hits
     }
     cmd = [sys.executable, "-m", "assistant", "translate", "--to", "en", "--no-index", "--quiet"]
     cache = tmp_path / "index" / "cache" / "translations.sqlite"

@@ -16,7 +16,7 @@ import time
 import pytest
 from conftest import free_port, wait_for_port
 
-from assistant.answers.answer import Answer
+from assistant.answers.answer import Answer, text_in
 from assistant.answers.grounding import ground
 from assistant.answers.judge import SupportJudge
 from assistant.answers.prompt import answer_messages, neutralise, trim_sources
@@ -56,7 +56,7 @@ def assert_citations_checked(a: Answer, engine: Engine) -> None:
     for text, labels in statements:
         for label in labels:
             assert label in texts, (label, a.answer)
-            assert engine.judge.supports(text, neutralise(texts[label].plain_text)), (text, label)
+            assert engine.judge.supports(text, neutralise(text_in(texts[label], a.language))), (text, label)
 
 
 def test_local_model_streams_then_gives_a_checked_answer(smol):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..documents.text import ByLanguage
 from ..documents.units import Unit
 
 
@@ -101,20 +102,24 @@ LANGUAGE_NAMES = {
     "fr": ("French", "法文"),
     "es": ("Spanish", "西班牙文"),
 }
-LEAD_IN = {"zh": "根据 {sources}：", "en": "According to {sources}:"}
-LOOKUP_LEAD_IN = {"zh": "{labels} 原文如下：", "en": "The text of {labels}{original}:"}
-REFUSAL = {
-    "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；"
-    "可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
-    "en": "The documents do not support an answer to this question. I answer only from {symbol} and the papers "
-    "it cites; try rephrasing, or ask for a paragraph directly (e.g. “What does paragraph 12 say?”).",
-}
-REFUSAL_CORPUS = {
-    "zh": "文件中没有足够的依据回答这个问题。本助手只回答语料库中 {n} 份文件（{symbols}）有记载的内容；"
-    "可以换个说法，或指定某份文件提问。",
-    "en": "The documents do not support an answer to this question. I answer only from the {n} documents in the "
-    "corpus ({symbols}); try rephrasing, or ask about one document.",
-}
+LEAD_IN = ByLanguage({"zh": "根据 {sources}：", "en": "According to {sources}:"})
+LOOKUP_LEAD_IN = ByLanguage({"zh": "{labels} 原文如下：", "en": "The text of {labels}{original}:"})
+REFUSAL = ByLanguage(
+    {
+        "zh": "文件中没有足够的依据回答这个问题。本助手只回答 {symbol} 及其引用文件中有记载的内容；"
+        "可以换个说法，或直接询问某一段（例如“第 12 段说了什么”）。",
+        "en": "The documents do not support an answer to this question. I answer only from {symbol} and the papers "
+        "it cites; try rephrasing, or ask for a paragraph directly (e.g. “What does paragraph 12 say?”).",
+    }
+)
+REFUSAL_CORPUS = ByLanguage(
+    {
+        "zh": "文件中没有足够的依据回答这个问题。本助手只回答语料库中 {n} 份文件（{symbols}）有记载的内容；"
+        "可以换个说法，或指定某份文件提问。",
+        "en": "The documents do not support an answer to this question. I answer only from the {n} documents in the "
+        "corpus ({symbols}); try rephrasing, or ask about one document.",
+    }
+)
 MAX_NAMED = 3  # documents named in a lead-in or refusal; the citations name the rest
 
 
@@ -133,6 +138,12 @@ def _original(language: str, lang: str, provenance: str = "", source: str = "") 
     if language == lang:
         return ""
     return f"（引自{zh}原文）" if lang == "zh" else f" (quoted from the {en} text)"
+
+
+def original_note(language: str, lang: str, provenance: str = "", source: str = "") -> str:
+    """What a lead-in adds about the quoted text: ' (official English version)', ' (machine translation by …;
+    the Chinese original is authoritative)', ' (quoted from the Chinese text)', or ''."""
+    return _original(language, lang, provenance, source)
 
 
 def _names(items: list[str], lang: str) -> str:
@@ -177,17 +188,21 @@ OFF_TASK = re.compile(
     r"|(忽略|无视|忘记|忽视|不要管|别管).{0,12}(文件|文档|资料|指示|指令|说明|规则|提示|上下文)|讲个笑话|讲一个笑话|你现在是|系统提示",
     re.IGNORECASE,
 )
-OFF_TASK_REFUSAL = {
-    "zh": "本助手只根据文件回答问题，不能搁置文件或执行其他指令。请询问文件中的内容，例如“第 12 段说了什么”。",
-    "en": "I answer only from the documents and cannot set them aside or follow other instructions. Ask about "
-    "what the documents say, e.g. “What does paragraph 12 say?”.",
-}
+OFF_TASK_REFUSAL = ByLanguage(
+    {
+        "zh": "本助手只根据文件回答问题，不能搁置文件或执行其他指令。请询问文件中的内容，例如“第 12 段说了什么”。",
+        "en": "I answer only from the documents and cannot set them aside or follow other instructions. Ask about "
+        "what the documents say, e.g. “What does paragraph 12 say?”.",
+    }
+)
 
 
-UNKNOWN_REF = {
-    "zh": "文件中没有 {refs}（{symbol} 包含 {ranges}）。",
-    "en": "There is no {refs} in {symbol} (it has {ranges}).",
-}
+UNKNOWN_REF = ByLanguage(
+    {
+        "zh": "文件中没有 {refs}（{symbol} 包含 {ranges}）。",
+        "en": "There is no {refs} in {symbol} (it has {ranges}).",
+    }
+)
 
 
 # Questions about what the paper cites: the footnotes of the quoted sentences belong in the answer.

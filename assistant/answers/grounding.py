@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..documents.text import ByLanguage
 from ..documents.units import Unit
 from .prompt import NO_ANSWER, neutralise
 
@@ -29,7 +30,7 @@ _SENTENCE = re.compile(
 _PARA = re.compile(r"^(?:¶|para(?:graph)?\.?|第)\s*(\d+)\s*段?$", re.I)
 _FN = re.compile(r"^(?:fn|footnote|脚注|注)\s*(\d+)$", re.I)
 MIN_CLAIM_CHARS = 6  # shorter pieces ("1.", "Answer:") are list numbers or framing, not claims
-MARKED = {"en": " (not supported by the sources)", "zh": "（来源不支持此句）"}
+MARKED = ByLanguage({"en": " (not supported by the sources)", "zh": "（来源不支持此句）"})
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..documents.text import split_sentences
+from ..documents.text import ByLanguage, split_sentences
 from ..documents.units import Unit
 
 NO_ANSWER = "NOT_IN_SOURCES"
@@ -24,10 +24,10 @@ SYSTEM = (
     "- End every sentence with the label of the source that supports it, in square brackets, e.g. [¶12].\n"
     "- Use nothing but the sources. If they do not contain the answer, reply only: " + NO_ANSWER
 )
-LANGUAGE = {"en": "English", "zh": "简体中文 (Simplified Chinese)"}
-ORIGINAL = {"en": " (translate: the sources are mostly in Chinese)", "zh": ""}
-HEADER = {"en": "Key messages (in English):", "zh": "要点（简体中文）："}
-TERMS = {"en": " Where precision needs it, add the Chinese term in quotes.", "zh": ""}
+LANGUAGE = ByLanguage({"en": "English", "zh": "简体中文 (Simplified Chinese)", "fr": "French", "es": "Spanish"})
+ORIGINAL = ByLanguage({"en": " (translate: the sources are mostly in Chinese)", "zh": ""})
+HEADER = ByLanguage({"en": "Key messages (in English):", "zh": "要点（简体中文）："})
+TERMS = ByLanguage({"en": " Where precision needs it, add the Chinese term in quotes.", "zh": ""})
 REWRITE = (
     "Rewrite the user's last question so that it can be understood without the conversation, in the same "
     "language. Reply with the rewritten question only."
@@ -121,10 +121,12 @@ BRIEF = (
 
 # An example line in the note's language: small models otherwise copy the Chinese sources verbatim.
 # (A model that copies the example has it removed before the check: brief.py.)
-BRIEF_EXAMPLE = {
-    "en": "The ILO will report on the results of its development cooperation to the Governing Body.",
-    "zh": "国际劳工组织将向理事会报告其发展合作的成果。",
-}
+BRIEF_EXAMPLE = ByLanguage(
+    {
+        "en": "The ILO will report on the results of its development cooperation to the Governing Body.",
+        "zh": "国际劳工组织将向理事会报告其发展合作的成果。",
+    }
+)
 
 
 def brief_messages(topic: str, sources: list[tuple[Unit, str]], lang: str, low: int, high: int) -> list[dict]:
@@ -159,7 +161,7 @@ def restate_messages(items: list[tuple[Unit, str]], lang: str) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-HEADER_ITEMS = {"en": "Items (in English):", "zh": "条目（简体中文）："}
+HEADER_ITEMS = ByLanguage({"en": "Items (in English):", "zh": "条目（简体中文）："})
 
 
 def rewrite_messages(question: str, history: list[dict], max_turns: int = 4) -> list[dict]:

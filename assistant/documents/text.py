@@ -52,6 +52,14 @@ _MARKS = {"fr": set("çœèêëàâîïûù"), "es": set("ñ¿¡áíóú")}
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+class ByLanguage(dict):
+    """Phrases by language code; a language without its own phrases (French, Spanish: the product speaks
+    Chinese and English) gets the English ones, while answers still quote that language's version."""
+
+    def __missing__(self, key: str):
+        return self["en"]
+
+
 def language_of(text: str) -> str:
     """'zh' when Chinese characters make up a fair share of the letters; else 'fr' or 'es' when that
     language's function words (and letters) outnumber English ones; else 'en'."""
@@ -59,12 +67,12 @@ def language_of(text: str) -> str:
     if cjk and cjk >= 0.25 * latin:
         return "zh"
     low = text.lower().replace("’", "'")
-    words = _WORD.findall(low)
+    words = [w.lower() for w in _WORD.findall(text.replace("’", "'")) if not (len(w) > 1 and w.isupper())]
     score = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
     for lang, marks in _MARKS.items():
         score[lang] += sum(ch in marks for ch in low)
     best = max(("fr", "es"), key=lambda lang: score[lang])
-    return best if score[best] > score["en"] else "en"
+    return best if score[best] >= 2 and score[best] > score["en"] else "en"
 
 
 # --- sanitising text at the edge -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..answers.answer import LANGUAGE_NAMES, text_in
-from ..documents.text import language_of, xml_safe
+from ..documents.text import ByLanguage, language_of, xml_safe
 from ..engine import validate
 from .render import provenance_note
 
@@ -104,49 +104,51 @@ class Briefing:
         }
 
 
-HEADINGS = {
-    "en": {
-        "title": "Briefing note: {topic}",
-        "purpose": "Purpose",
-        "messages": "Key messages",
-        "deliver": "What the ILO will deliver in 2019",
-        "papers": "Governing Body papers to read next",
-        "annex": "Annex: cited texts",
-        "none": "No 2019 deliverable addresses this topic directly.",
-        "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {sources}. "
-        "Every point cites its paragraph.",
-        "original": " Quotations are from the {language} text.",
-        "version": "Quotations: {note}; the annex quotes the original.",
-        "written": "Key messages written by {backend} and checked against the cited paragraphs",
-        "removed": "; {n} unsupported sentence(s) removed",
-        "topped_up": "; {n} quoted to complete the note",
-        "restated": "; {n} deliverable(s) restated in English and checked the same way",
-        "fallback": "⚠ The key messages are quoted: {reason}",
-        "in_corpus": "in the corpus",
-        "not_in_corpus": "not in the corpus",
-        "cited_in": "cited in",
-    },
-    "zh": {
-        "title": "简报：{topic}",
-        "purpose": "目的",
-        "messages": "要点",
-        "deliver": "国际劳工组织 2019 年将交付的成果",
-        "papers": "延伸阅读的理事会文件",
-        "annex": "附件：引用原文",
-        "none": "没有直接涉及该主题的 2019 年可交付成果。",
-        "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {sources}。每一要点均注明所引段落。",
-        "original": "引文为{language}原文。",
-        "version": "引文：{note}；附件引用原文。",
-        "written": "要点由 {backend} 撰写，并已逐句核对所引段落",
-        "removed": "；删除了 {n} 个无依据的句子",
-        "topped_up": "；另引用原文 {n} 条以补足要点",
-        "restated": "；{n} 项可交付成果已用中文转述，并以同样方式核对",
-        "fallback": "⚠ 要点改为引用原文：{reason}",
-        "in_corpus": "已收入语料库",
-        "not_in_corpus": "未收入语料库",
-        "cited_in": "引用于",
-    },
-}
+HEADINGS = ByLanguage(
+    {
+        "en": {
+            "title": "Briefing note: {topic}",
+            "purpose": "Purpose",
+            "messages": "Key messages",
+            "deliver": "What the ILO will deliver in 2019",
+            "papers": "Governing Body papers to read next",
+            "annex": "Annex: cited texts",
+            "none": "No 2019 deliverable addresses this topic directly.",
+            "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {sources}. "
+            "Every point cites its paragraph.",
+            "original": " Quotations are from the {language} text.",
+            "version": "Quotations: {note}; the annex quotes the original.",
+            "written": "Key messages written by {backend} and checked against the cited paragraphs",
+            "removed": "; {n} unsupported sentence(s) removed",
+            "topped_up": "; {n} quoted to complete the note",
+            "restated": "; {n} deliverable(s) restated in English and checked the same way",
+            "fallback": "⚠ The key messages are quoted: {reason}",
+            "in_corpus": "in the corpus",
+            "not_in_corpus": "not in the corpus",
+            "cited_in": "cited in",
+        },
+        "zh": {
+            "title": "简报：{topic}",
+            "purpose": "目的",
+            "messages": "要点",
+            "deliver": "国际劳工组织 2019 年将交付的成果",
+            "papers": "延伸阅读的理事会文件",
+            "annex": "附件：引用原文",
+            "none": "没有直接涉及该主题的 2019 年可交付成果。",
+            "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {sources}。每一要点均注明所引段落。",
+            "original": "引文为{language}原文。",
+            "version": "引文：{note}；附件引用原文。",
+            "written": "要点由 {backend} 撰写，并已逐句核对所引段落",
+            "removed": "；删除了 {n} 个无依据的句子",
+            "topped_up": "；另引用原文 {n} 条以补足要点",
+            "restated": "；{n} 项可交付成果已用中文转述，并以同样方式核对",
+            "fallback": "⚠ 要点改为引用原文：{reason}",
+            "in_corpus": "已收入语料库",
+            "not_in_corpus": "未收入语料库",
+            "cited_in": "引用于",
+        },
+    }
+)
 
 
 def build_briefing(

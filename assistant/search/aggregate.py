@@ -115,12 +115,30 @@ def most_cited(question: str, units: list[Unit], lang: str) -> Aggregate | None:
     return Aggregate(lead, [(u, [u.plain_text]) for u in citing])
 
 
+# What a count question counts: "how many [of the] [2019] X", "多少个 X", "几项 X".
+_COUNTED = re.compile(
+    r"\bhow many\s+(?:of\s+the\s+)?(?:\d{4}\s+)?([a-z-]+)|(?:多少|几)(?:个|项|份|条)?([\u4e00-\u9fff]{1,4})", re.I
+)
+_STRUCTURAL_NOUN = re.compile(
+    r"deliverables?|focus|areas?|items?|footnotes?|paragraphs?|papers?|documents?|outputs?"
+    r"|可交付|成果|重点|领域|脚注|段|文件|项",
+    re.I,
+)
+
+
+def _counted(question: str) -> str | None:
+    m = _COUNTED.search(question)
+    return (m[1] or m[2]) if m else None
+
+
 def answer(question: str, units: list[Unit], lang: str) -> Aggregate | None:
     """A structural answer when the question asks about the paper as a whole, else None. The structure
     tells what the paper lists, not what happened to it: "how many deliverables had been completed" is
     not "how many are listed", and gets no structural answer."""
     if asked_type(question) in ("status", "amount", "percentage", "day", "date", "place", "person"):
         return None
+    if (noun := _counted(question)) and not _STRUCTURAL_NOUN.match(noun):
+        return None  # "how many Resident Coordinators …" counts something the structure does not hold
     for intent in (most_cited, deliverables, focus_areas):
         if found := intent(question, units, lang):
             return found
