@@ -26,6 +26,7 @@ def main(argv=None) -> int:
     p.add_argument("--per-call", type=int, default=2, help="questions asked per passage (default 2)")
     p.add_argument("--limit", type=int, help="only the first N units (a trial)")
     p.add_argument("--languages", default="zh,en", help="languages to ask in (default: zh,en)")
+    p.add_argument("--rounds", type=int, default=2, help="1: general questions; 2: also detail questions")
     p.add_argument("--out", default=str(ROOT / "eval" / "gold" / "synthetic.jsonl"))
     args = p.parse_args(argv)
 
@@ -63,7 +64,9 @@ def main(argv=None) -> int:
     candidates = []
     for info, units in load_documents(s.corpus_dir):
         units = attach(units, read_versions(s.corpus_dir, info.id))[: args.limit]
-        candidates += S.generate(units, info.language, ask, tuple(args.languages.split(",")), per_call=args.per_call)
+        for r in range(args.rounds):
+            langs = tuple(args.languages.split(","))
+            candidates += S.generate(units, info.language, ask, langs, per_call=args.per_call, details=r == 1)
     gold = S.as_gold(candidates, model)
     out = Path(args.out)
     out.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")
