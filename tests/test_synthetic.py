@@ -31,6 +31,7 @@ def test_model_replies_are_read_as_question_answer_pairs():
         ("官方发展援助够不够", "无法", "not a question"),
         ("本段说了什么？", "国内资源", "points at the passage"),
         ("这些资金从哪里来？", "国内资源", "points at the passage"),
+        ("为什么至关重要？", "所需的资金", "too short to name its subject"),
         ("需要动员哪些资源？", "国际金融机构的贷款", "answer not in the passage"),
         ("除了援助还需要什么？", "动员国内资源和私营部门投资", ""),  # most of it word for word
         ("仅靠官方发展援助无法为实现可持续发展目标提供什么？", "所需的资金", "copies the passage"),

@@ -35,7 +35,7 @@ SYSTEM = (
 # (a look-up, which needs no retrieval).
 _DEICTIC = re.compile(
     r"passage|\b(?:this|these|those|the above|the said)\b|the text|本段|这段|该段|上述|本文|这一段|以上|此段"
-    r"|这个|这些|这一|这项|这种|这份|这次|这里|(?<!应)该|(?<![因彼如])此(?!外)|其中"
+    r"|这个|这些|这一|这项|这种|这份|这次|这里|(?<!应)该|(?<![因彼如])此(?!外)|其中|本次|本届"
     r"|paragraph \d|footnote \d|第\s*\d+\s*段|脚注\s*\d"
 )
 _QA = re.compile(r"Q[:：]\s*(?P<q>.+?)\s*\n\s*A[:：]\s*(?P<a>.+?)(?=\n\s*Q[:：]|\Z)", re.S)
@@ -80,6 +80,8 @@ def round_trip(question: str, answer: str, passage: str, language: str) -> str:
         return "not a question"
     if _DEICTIC.search(question.lower()):
         return "points at the passage"
+    if len(q) < 8 or (language != "zh" and len(question.split()) < 5):  # "为什么至关重要？" names no subject
+        return "too short to name its subject"
     span = answer_span(answer, passage)
     if len(_norm(span)) < 2:
         return "answer not in the passage"
