@@ -89,6 +89,12 @@ def quoted_originals(citation: dict) -> list[str]:
     return [original[version.index(q)] for q in quotes if q in version] + list(quotes)
 
 
+def _translated_for(citation: dict, gold: dict) -> bool:
+    """The citation quotes a version in the question's language that is not the unit's original."""
+    lang, official = citation.get("language"), citation.get("official") or []
+    return lang == gold["language"] and bool(official) and lang != official[0]
+
+
 def gold_sentence_quoted(answer: dict, gold_units: set[str], facts: list[dict]) -> float | None:
     """1 when a sentence the answer quotes from a gold unit holds a key fact (in any language, or in the
     original sentence a quoted translation renders), else 0; None without key facts. Sentence choice on its
@@ -153,7 +159,9 @@ def score_one(gold: dict, answer: dict, judge=None) -> dict:
         facts = gold.get("key_facts", [])
         row["gold_sentence_quoted"] = gold_sentence_quoted(answer, g, facts) if answered else (0.0 if facts else None)
         # A fact counts when the answer holds it, or quotes the translation of the sentence that holds it.
-        carried = " ".join(o for c in answer.get("citations", []) for o in quoted_originals(c))
+        carried = " ".join(
+            o for c in answer.get("citations", []) if _translated_for(c, gold) for o in quoted_originals(c)
+        )
         for metric, language in (("key_facts", None), ("key_facts_in_language", gold["language"])):
             text = answer.get("answer", "")
             hits = key_fact_hits(text, facts, language) if answered else [False] * len(facts)
