@@ -16,7 +16,8 @@ from dataclasses import replace
 from .answers import answer as A
 from .answers.followup import is_followup, standalone_question
 from .config import Settings
-from .documents.text import UnsafeText, language_of, sanitize, split_sentences
+from .documents.text import UnsafeText, language_of, sanitize
+from .documents.versions import sentence_pairs
 from .search import aggregate, lookup
 from .search.answer_types import CHECKED, asked_type, holds, lacks_answer
 from .search.retrieve import RetrievalMode, Retriever
@@ -262,10 +263,11 @@ class Engine:
         version = unit.version(lang)
         if not version:
             return sentences, False
-        original, translated = split_sentences(unit.plain_text), split_sentences(version[0])
-        if len(original) != len(translated):  # the sentences do not line up: quote the whole version
+        pairs = sentence_pairs(unit.plain_text, version[0])
+        if pairs is None:  # the sentences do not line up: quote the whole version
             return [version[0]] if sentences else [], True
-        return [translated[original.index(x)] for x in sentences if x in original] or [version[0]], True
+        translated = dict(reversed(pairs))  # the first place of a sentence that occurs twice
+        return [translated[x] for x in sentences if x in translated] or [version[0]], True
 
     def _citation(self, unit, score: float, sentences: list[str], lang: str | None) -> A.Citation:
         """A citation of a unit quoted in the reader's language version (`lang`) when it has one."""
@@ -302,9 +304,9 @@ class Engine:
         """The footnotes of the quoted sentences that belong in the answer: all of them when the question
         asks about sources; those that hold the kind of answer asked for (a symbol, a date, a number, the
         countries of a group) when it asks for one."""
-        if not (A.ASKS_FOR_SOURCES.search(question) or kind in CHECKED):
-            return []
         sources = bool(A.ASKS_FOR_SOURCES.search(question))
+        if not (sources or kind in CHECKED):
+            return []
         notes = [
             self.index.by_id.get(f"{u.doc}:fn{n}")
             for u in units.values()
@@ -321,14 +323,13 @@ class Engine:
         quoted = [x for x, _ in picked if x["unit"] == unit.id]
         if not quoted:
             return ()
-        original = split_sentences(unit.plain_text)
         found: list[int] = []
         for x in quoted:
             text = x["text"]
             if x.get("lang"):  # a language version's sentence: the original sentence in the same place
                 version = unit.version(x["lang"])
-                same_shape = version and len(split_sentences(version[0])) == len(original)
-                text = original[x["i"]] if same_shape and x["i"] < len(original) else ""
+                pairs = sentence_pairs(unit.plain_text, version[0]) if version else None
+                text = pairs[x["i"]][0] if pairs and x["i"] < len(pairs) else ""
                 if not text and not strict:
                     return unit.footnotes
             found += unit.footnotes_after(text) if text else ()

@@ -123,7 +123,7 @@ REFUSAL_CORPUS = ByLanguage(
 MAX_NAMED = 3  # documents named in a lead-in or refusal; the citations name the rest
 
 
-def _original(language: str, lang: str, provenance: str = "", source: str = "") -> str:
+def original_note(language: str, lang: str, provenance: str = "", source: str = "") -> str:
     """' (quoted from the Chinese text)' when a document's language is not the answer's; for a quoted
     language version, whether it is official or a machine translation (and which original is authoritative)."""
     en, zh = LANGUAGE_NAMES.get(language, (language, language))
@@ -138,12 +138,6 @@ def _original(language: str, lang: str, provenance: str = "", source: str = "") 
     if language == lang:
         return ""
     return f"（引自{zh}原文）" if lang == "zh" else f" (quoted from the {en} text)"
-
-
-def original_note(language: str, lang: str, provenance: str = "", source: str = "") -> str:
-    """What a lead-in adds about the quoted text: ' (official English version)', ' (machine translation by …;
-    the Chinese original is authoritative)', ' (quoted from the Chinese text)', or ''."""
-    return _original(language, lang, provenance, source)
 
 
 def _names(items: list[str], lang: str) -> str:
@@ -162,9 +156,9 @@ def lead_in(docs: list[tuple], lang: str) -> str:
     kinds = {d[1:] for d in docs}
     if len(kinds) == 1:  # one language and provenance: say it once
         language, provenance, original = kinds.pop()
-        sources = _names([d[0] for d in docs], lang) + _original(language, lang, provenance, original)
+        sources = _names([d[0] for d in docs], lang) + original_note(language, lang, provenance, original)
     else:
-        sources = _names([d[0] + _original(d[1], lang, d[2], d[3]) for d in docs], lang)
+        sources = _names([d[0] + original_note(d[1], lang, d[2], d[3]) for d in docs], lang)
     return LEAD_IN[lang].format(sources=sources)
 
 
@@ -223,7 +217,7 @@ def compose_lookup(units: list[Unit], lang: str, languages: dict[str, str]) -> s
     shown = {quoted_language(u, lang, languages.get(u.doc, "zh")) + (languages.get(u.doc, "zh"),) for u in units}
     original = ""
     if len(shown) == 1 and (only := shown.pop())[1]:  # one language version, official or translated
-        original = _original(only[0], lang, only[1], only[2])
+        original = original_note(only[0], lang, only[1], only[2])
     elif lang == "en" and {x[0] for x in shown} != {"en"}:
         original = f" ({'/'.join(LANGUAGE_NAMES.get(x, (x,))[0] for x in sorted({x[0] for x in shown}))} original)"
     if lang == "zh" and original:  # a version, not the original: say which, not 原文

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .text import split_sentences
 from .units import SYMBOL, Unit
 
 VERSIONS = "versions"
@@ -78,6 +79,13 @@ def missing_details(source: str, version: str) -> list[str]:
     """Details of the source that the version lacks (a detail may occur more often in the version)."""
     have = details(version)
     return sorted(k for k, n in details(source).items() if have[k] < 1)
+
+
+def sentence_pairs(original: str, version: str) -> list[tuple[str, str]] | None:
+    """(original sentence, version sentence) in reading order when both texts split into as many sentences
+    (a version's sentence is then the original's in the same place); None when they do not line up."""
+    a, b = split_sentences(original), split_sentences(version)
+    return list(zip(a, b, strict=True)) if len(a) == len(b) else None
 
 
 def cjk_count(text: str) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..documents.text import language_of, split_sentences
 from ..documents.units import SUPERSCRIPTS
+from ..documents.versions import sentence_pairs
 from . import metrics as M
 from .split import TEST, Point, cross_validate, read_split
 
@@ -83,10 +84,11 @@ def quoted_originals(citation: dict) -> list[str]:
     originals = [t for k, t in texts.items() if k not in (lang, "original") and k in (citation.get("official") or [])]
     if not quotes or lang not in texts or not originals:
         return list(quotes)
-    version, original = split_sentences(texts[lang]), split_sentences(_MARKERS.sub("", originals[0]))
-    if len(version) != len(original):
+    pairs = sentence_pairs(_MARKERS.sub("", originals[0]), texts[lang])
+    if pairs is None:
         return list(quotes)
-    return [original[version.index(q)] for q in quotes if q in version] + list(quotes)
+    original = {v: o for o, v in reversed(pairs)}  # the first place of a sentence that occurs twice
+    return [original[q] for q in quotes if q in original] + list(quotes)
 
 
 def _translated_for(citation: dict, gold: dict) -> bool:
