@@ -87,6 +87,8 @@ def test_interrupted_build_leaves_old_index_usable(small_settings):
     assert engine.ask("第12段说了什么").answered
     resumed = build_index(small_settings, progress=False)  # the lock died with the process
     assert resumed.reused > 230  # the old document's vectors and what the killed build cached
+    texts = sum(len(u.versions) + 1 for u in load_index(small_settings).units) + resumed.sentences
+    assert resumed.embedded + resumed.reused == texts  # each unit in each language, and every sentence
     assert load_index(small_settings).build_id == resumed.build_id
 
 

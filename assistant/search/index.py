@@ -278,6 +278,7 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
         )
     build_id = compute_build_id(model, entries)
     n_units, n_sents = sum(e["units"] for e in entries), sum(e["sentences"] for e in entries)
+    n_texts = sum(e["records"] for e in entries) + n_sents  # what is embedded: each unit in each language, sentences
     client = chroma_client(settings)
     unit_name, sent_name = collection_names(model)
     unit_coll, unit_store = _store(client, unit_name)
@@ -286,7 +287,7 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
     docs_dir.mkdir(parents=True, exist_ok=True)
     intact = current is not None and _complete(unit_coll, sent_coll, current)
     if intact and current.get("build") == build_id:
-        return BuildReport(build_id, n_units, n_sents, 0, n_units + n_sents, time.perf_counter() - start, True)
+        return BuildReport(build_id, n_units, n_sents, 0, n_texts, time.perf_counter() - start, True)
 
     # The active build's documents are trusted when the store still holds all their records; others
     # are checked record by record, so a build killed midway resumes and a wiped store is refilled.
@@ -355,7 +356,7 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
         n_units,
         n_sents,
         embedded,
-        n_units + n_sents - embedded,
+        n_texts - embedded,
         time.perf_counter() - start,
         False,
         indexed=indexed,
