@@ -56,6 +56,9 @@ class Settings(BaseSettings):
 
     # Answering.
     max_question_chars: int = 2000
+    # A question in a language no document or version is in (French, Spanish) is answered in this one, the
+    # language most ILO staff read, rather than in the original's.
+    fallback_language: str = "en"
     # Below this best question–unit similarity the documents are judged not to support an answer.
     # Per question language: EmbeddingGemma scores English questions over the Chinese text lower.
     # Calibrated on eval/gold (see eval/README.md); e5-small needs its own values.

@@ -184,7 +184,7 @@ class Engine:
         t0 = time.perf_counter()
         q = validate(question, self.settings.max_question_chars)
         history = _clean_history(history)
-        lang = language_of(q)
+        lang = self.reading_language(language_of(q))
         standalone, rewrite_ms = self._standalone(q, history)
         result = A.Answer(question=q, answer="", answered=False, standalone=standalone, language=lang, id=qid)
         result.build = self.index.build_id
@@ -241,6 +241,13 @@ class Engine:
     def symbol_of(self, units: list) -> str:
         return self.docs[units[0].doc][0] if units else self.symbol
 
+    def reading_language(self, asked: str) -> str:
+        """The language the answer is given in: the question's when a document or version is in it, else the
+        fallback language when one is (a French question with no French version reads the English one)."""
+        have = self.index.languages | {language for _, language in self.docs.values()}
+        fallback = self.settings.fallback_language
+        return asked if asked in have or asked in ("zh", "en") or fallback not in have else fallback
+
     def _answer_from_structure(self, result: A.Answer, agg, lang: str) -> None:
         """Questions about the paper as a whole: counted from its structure, every counted unit cited, quoted
         in the reader's version when the units have one (its provenance said in the lead)."""
@@ -263,7 +270,7 @@ class Engine:
         version = unit.version(lang)
         if not version:
             return sentences, False
-        pairs = sentence_pairs(unit.plain_text, version[0])
+        pairs = sentence_pairs(unit, lang)
         if pairs is None:  # the sentences do not line up: quote the whole version
             return [version[0]] if sentences else [], True
         translated = dict(reversed(pairs))  # the first place of a sentence that occurs twice
@@ -327,8 +334,7 @@ class Engine:
         for x in quoted:
             text = x["text"]
             if x.get("lang"):  # a language version's sentence: the original sentence in the same place
-                version = unit.version(x["lang"])
-                pairs = sentence_pairs(unit.plain_text, version[0]) if version else None
+                pairs = sentence_pairs(unit, x["lang"])
                 text = pairs[x["i"]][0] if pairs and x["i"] < len(pairs) else ""
                 if not text and not strict:
                     return unit.footnotes

@@ -65,5 +65,10 @@ def test_a_structural_count_answers_only_what_the_structure_holds():
         "How many of the 2019 deliverables had been completed by the end of 2019?",
         "How many Resident Coordinators will receive briefings under the focus area 4 deliverable?",
         "到 2019 年底已经完成了几项可交付成果？",
+        # Something inside a deliverable is asked for, not the deliverables: retrieval quotes the sentence.
+        "Under the focus area 4 deliverable, which UN institution does the Turin Centre work with?",
+        "重点领域 4 的可交付成果中，都灵中心将与哪个联合国机构合作？",
     ):
         assert aggregate.answer(question, units, "en") is None, question
+    for question in ("What are the deliverables of focus area 3?", "第三个重点领域有哪些可交付成果？"):
+        assert [u.label for u, _ in aggregate.answer(question, units, "en").quoted] == ["D3.1", "D3.2"], question

@@ -139,6 +139,9 @@ def test_an_official_version_answers_english_questions_before_the_machine_transl
     assert lookup["answer"].startswith("The text of ¶19 (official English version):") and ODA in lookup["answer"]
     chinese = engine.ask("第19段说了什么？").to_dict()
     assert "官方发展援助" in chinese["answer"] and ODA not in chinese["answer"]
+    # No French version: a French reader gets the English text, which more of them read than the Chinese.
+    french = engine.ask("Que dit le paragraphe 19 ?").to_dict()
+    assert french["language"] == "en" and ODA in french["answer"] and "官方发展援助" not in french["answer"]
 
 
 def test_an_english_briefing_note_quotes_the_english_version_and_keeps_the_original_in_the_annex(versions_settings):
@@ -291,3 +294,43 @@ def test_term_base_names_written_in_a_variant_are_set_to_the_official_form():
         "the potential for International Labour Organization"
     )
     assert enforce_terms("the ILO's labour market", [ilo]) == "the ILO's labour market"  # nothing to set
+
+
+def test_a_translated_sentence_that_splits_in_two_stays_in_the_place_of_its_source(plan_text):
+    """A machine translation is made sentence by sentence; where one Chinese sentence became two English ones,
+    the quoted English still traces to its Chinese sentence (for footnotes, the source panel and scoring)."""
+    from assistant.answers.answer import Citation
+    from assistant.documents.parse import parse_document
+    from assistant.documents.units import build_units
+    from assistant.documents.versions import attach, sentence_pairs
+
+    units = build_units(parse_document(plan_text), PLAN)
+    p10 = next(u for u in units if u.label == "¶10")
+    zh = p10.sentences()
+    english = [f"Sentence {i + 1} of ¶10." for i in range(len(zh))]
+    english[0] = "Its first half. Its second half."  # one source sentence, two English sentences
+    records = [{"unit": p10.id, "source": s, "text": t} for s, t in zip(zh, english, strict=True)]
+    mt = Version(PLAN, "en", {p10.id: " ".join(english)}, "machine translation by m1", {"sentences": records})
+    unit = next(u for u in attach(units, {"en": mt}) if u.id == p10.id)
+
+    assert unit.sentences("en") == english and len(english) < len(unit.version("en")[0].split(". "))
+    assert sentence_pairs(unit, "en") == list(zip(zh, english, strict=True))
+    quoted = Citation(unit, 0.9, [english[1], english[0]], lang="en", original="zh").to_dict()
+    assert quoted["quote_original"] == [zh[1], zh[0]]
+    # A version whose recorded sources are not the unit's sentences is split on its own, never forced into place.
+    stale = Version(PLAN, "en", mt.texts, mt.provenance, {"sentences": records[1:]})
+    assert next(u for u in attach(units, {"en": stale}) if u.id == p10.id).aligned == ()
+
+
+def test_a_question_naming_a_term_by_another_form_searches_for_every_form():
+    """Staff say "Turin Centre"; the translation says "International Training Centre of the ILO"; the Chinese
+    says 都灵中心. Keyword search looks for the forms the searched text uses."""
+    from assistant.documents.terms import term_synonyms
+
+    terms = load_terms(ROOT / "corpus")
+    english = term_synonyms("What role does the Turin Centre play?", terms, "en")
+    assert "International Training Centre of the ILO" in english
+    assert "都灵中心" in term_synonyms("What role does the Turin Centre play?", terms, None)
+    assert "Turin Centre" in term_synonyms("都灵中心的作用是什么？", terms, "en")
+    # A single common word is no trigger: "conference" is not the International Labour Conference.
+    assert term_synonyms("In which city will the BAPA+40 conference take place?", terms, "en") == []

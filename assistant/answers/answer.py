@@ -9,6 +9,7 @@ import numpy as np
 
 from ..documents.text import ByLanguage
 from ..documents.units import Unit
+from ..documents.versions import sentence_pairs
 
 
 def text_in(unit: Unit, lang: str | None) -> str:
@@ -31,6 +32,12 @@ class Citation:
     lang: str = ""  # the language of the quoted text when it is a language version's ("" : the original)
     original: str = ""  # the document's own language
 
+    def originals(self) -> list[str | None]:
+        """The original sentence each quoted version sentence renders (None where they do not line up)."""
+        pairs = sentence_pairs(self.unit, self.lang) or []
+        original = {v: o for o, v in reversed(pairs)}  # the first place of a sentence that occurs twice
+        return [original.get(s) for s in self.sentences]
+
     def to_dict(self) -> dict:
         u = self.unit
         version = u.version(self.lang) if self.lang else None
@@ -50,6 +57,8 @@ class Citation:
             "score": round(float(self.score), 4),
             "id": u.id,
             "quote": self.sentences,
+            # A quoted version's sentences in the original, place by place (null where a place is not known).
+            "quote_original": self.originals() if version else None,
             "links": [{"symbol": sym, "doc": doc} for sym, doc in u.links],  # doc: null when not in the corpus
         }
 

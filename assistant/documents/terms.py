@@ -81,3 +81,24 @@ def enforce_terms(translation: str, used: list[Term]) -> str:
 def paper_acronyms(text: str) -> list[tuple[str, str]]:
     """(Chinese words before it, acronym) for every bilingual parenthesis of a Chinese text."""
     return [(m[1], m[2]) for m in _PAPER_PAIR.finditer(text)]
+
+
+def _names_form(form: str, question: str) -> bool:
+    """The question names a term by this English form: a whole-word match of a name of several words or of
+    an acronym (a single common word such as "Conference" or "constituents" is too loose a trigger)."""
+    if " " not in form and not any(c.isupper() for c in form[1:]):
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", question, re.I) is not None
+
+
+def term_synonyms(question: str, terms: list[Term], lang: str | None) -> list[str]:
+    """The other forms of every term the question names, in the searched language (`lang`; None: both):
+    "Turin Centre" adds "International Training Centre of the ILO" and "ITC-ILO" to an English search and
+    都灵中心 to a Chinese one, so keyword search meets the name the text uses."""
+    out: list[str] = []
+    for t in terms:
+        named = any(_names_form(e, question) for e in t.en) or any(z in question for z in t.zh)
+        if named:
+            forms = {"zh": t.zh, "en": t.en}.get(lang or "", t.zh + t.en)
+            out += [f for f in forms if f.lower() not in question.lower() and f not in out]
+    return out

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from .parse import SUPERSCRIPTS, Block, ParsedDocument, superscript_number
+from .text import split_sentences
 
 SYMBOL = re.compile(r"\b(?:GB|ILC)\.\d{2,3}(?:/[A-Z][A-Za-z0-9]*|/\d+)+")
 _MARKER = re.compile(f"[{SUPERSCRIPTS}]+")
@@ -37,10 +38,24 @@ class Unit:
     # The unit in the document's other language versions: (lang, text, provenance), provenance being
     # "official" or "machine translation by MODEL" (documents/versions.py); the original stays authoritative.
     versions: tuple[tuple[str, str, str], ...] = ()
+    # (lang, sentences) of a version made sentence by sentence (a machine translation): its i-th entry renders
+    # the original's i-th sentence, even where a translation splits into more sentences or fewer.
+    aligned: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def version(self, lang: str) -> tuple[str, str] | None:
         """(text, provenance) of this unit in a language version, or None."""
         return next(((text, prov) for code, text, prov in self.versions if code == lang), None)
+
+    def sentences(self, lang: str | None = None) -> list[str]:
+        """The original's sentences (lang None), or a version's: in the original's places when the version was
+        made sentence by sentence, else its own split; [] when there is no such version."""
+        if lang is None:
+            return split_sentences(self.plain_text)
+        placed = next((list(s) for code, s in self.aligned if code == lang), None)
+        if placed is not None:
+            return placed
+        v = self.version(lang)
+        return split_sentences(v[0]) if v else []
 
     @property
     def plain_text(self) -> str:
@@ -81,6 +96,7 @@ class Unit:
         out = {k: tuple(v) if k in tuples else v for k, v in data.items()}
         out["links"] = tuple(tuple(x) for x in data.get("links", ()))
         out["versions"] = tuple(tuple(x) for x in data.get("versions", ()))
+        out["aligned"] = tuple((lang, tuple(s)) for lang, s in data.get("aligned", ()))
         return cls(**out)
 
 

@@ -16,7 +16,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .text import split_sentences
 from .units import SYMBOL, Unit
 
 VERSIONS = "versions"
@@ -81,11 +80,11 @@ def missing_details(source: str, version: str) -> list[str]:
     return sorted(k for k, n in details(source).items() if have[k] < 1)
 
 
-def sentence_pairs(original: str, version: str) -> list[tuple[str, str]] | None:
-    """(original sentence, version sentence) in reading order when both texts split into as many sentences
-    (a version's sentence is then the original's in the same place); None when they do not line up."""
-    a, b = split_sentences(original), split_sentences(version)
-    return list(zip(a, b, strict=True)) if len(a) == len(b) else None
+def sentence_pairs(unit: Unit, lang: str) -> list[tuple[str, str]] | None:
+    """(original sentence, `lang` version's sentence) in reading order: by construction for a version made
+    sentence by sentence, else when both texts split into as many sentences; None when they do not line up."""
+    a, b = unit.sentences(), unit.sentences(lang)
+    return list(zip(a, b, strict=True)) if b and len(a) == len(b) else None
 
 
 def cjk_count(text: str) -> int:
@@ -105,6 +104,14 @@ class Version:
     @property
     def official(self) -> bool:
         return self.provenance == OFFICIAL
+
+    def placed_sentences(self, unit: Unit) -> tuple[str, ...] | None:
+        """The unit's translation sentence by sentence, in the places of the original's sentences, when the
+        version records it (a machine translation) and its sources are the unit's sentences; else None."""
+        records = [s for s in self.meta.get("sentences", ()) if s.get("unit") == unit.id]
+        if not records or [s.get("source") for s in records] != unit.sentences():
+            return None
+        return tuple(s["text"] for s in records)
 
 
 def version_path(corpus_dir: Path, doc: str, lang: str, official: bool) -> Path:
@@ -151,8 +158,10 @@ def attach(units: list[Unit], versions: dict[str, Version]) -> list[Unit]:
         return units
     out = []
     for u in units:
-        extra = tuple((lang, v.texts[u.id], v.provenance) for lang, v in sorted(versions.items()) if u.id in v.texts)
-        out.append(replace(u, versions=extra) if extra else u)
+        chosen = [(lang, v) for lang, v in sorted(versions.items()) if u.id in v.texts]
+        extra = tuple((lang, v.texts[u.id], v.provenance) for lang, v in chosen)
+        placed = tuple((lang, s) for lang, v in chosen if (s := v.placed_sentences(u)) is not None)
+        out.append(replace(u, versions=extra, aligned=placed) if extra else u)
     return out
 
 

@@ -14,12 +14,8 @@ import time
 from pathlib import Path
 
 from ..documents.text import language_of, split_sentences
-from ..documents.units import SUPERSCRIPTS
-from ..documents.versions import sentence_pairs
 from . import metrics as M
 from .split import TEST, Point, cross_validate, read_split
-
-_MARKERS = re.compile(f"[{SUPERSCRIPTS}]+")  # footnote markers, which a version does not carry
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "eval"
 GOLD = EVAL_DIR / "gold" / "questions.jsonl"  # written by hand for this project
@@ -75,20 +71,10 @@ def key_fact_hits(answer: str, facts: list[dict], language: str | None = None) -
 
 
 def quoted_originals(citation: dict) -> list[str]:
-    """The original-language sentences behind a citation's quoted sentences: themselves when the original was
-    quoted; for a quoted language version, the original's sentence in the same place (when both texts split
-    into as many sentences), so a fact quoted in translation is traced to the sentence it translates."""
-    quotes = citation.get("quote") or []
-    texts = citation.get("texts") or {}
-    lang = citation.get("language")
-    originals = [t for k, t in texts.items() if k not in (lang, "original") and k in (citation.get("official") or [])]
-    if not quotes or lang not in texts or not originals:
-        return list(quotes)
-    pairs = sentence_pairs(_MARKERS.sub("", originals[0]), texts[lang])
-    if pairs is None:
-        return list(quotes)
-    original = {v: o for o, v in reversed(pairs)}  # the first place of a sentence that occurs twice
-    return [original[q] for q in quotes if q in original] + list(quotes)
+    """The quoted sentences plus, for a quoted language version, the original sentences they render, so a fact
+    quoted in translation is traced to the sentence it translates."""
+    quotes = list(citation.get("quote") or [])
+    return [o for o in citation.get("quote_original") or [] if o] + quotes
 
 
 def _translated_for(citation: dict, gold: dict) -> bool:

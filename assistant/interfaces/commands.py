@@ -195,10 +195,9 @@ def cmd_units(args) -> int:
 def _confirm_large(prepared, s, yes: bool) -> bool:
     """A document expected to embed for longer than ILO_INGEST_CONFIRM_S says how long, and on a terminal
     asks; elsewhere (scripts, CI) it needs --yes. Small documents go ahead."""
-    from ..documents.text import split_sentences
     from ..models.embed import SECONDS_PER_TEXT
 
-    texts = sum(len(p.units) + sum(len(split_sentences(u.plain_text)) for u in p.units) for p in prepared)
+    texts = sum(len(p.units) + sum(len(u.sentences()) for u in p.units) for p in prepared)
     seconds = texts * SECONDS_PER_TEXT.get(s.embed_model, 0.2)
     if yes or seconds <= s.ingest_confirm_s:
         return True

@@ -18,6 +18,13 @@ _LISTING = re.compile(r"how many|list|all|which|what are|number of|哪些|几个
 # "Which deliverable concerns X?" asks about content; only counting or listing them all is structural.
 _COUNT_OR_ALL = re.compile(r"how many|number of|\blist|\ball\b|in total|几项|几个|多少|列出|全部|所有|一共|总共", re.I)
 _DELIVERABLES = re.compile(r"deliverables?|可交付", re.I)
+# The deliverables are what is asked for ("What are the deliverables of area 2?", "有哪些可交付成果"), not
+# something inside one ("Under the area 4 deliverable, which UN institution…?", "…与哪个联合国机构合作？").
+_ASKS_DELIVERABLES = re.compile(
+    r"\b(?:what|which)\s+(?:(?:are|were|is)\s+)?(?:the\s+)?(?:\d{4}\s+)?(?:deliverables?|items|outputs)\b"
+    r"|(?:哪些|哪几项|哪几个|什么)\s*(?:\d{4}\s*年\s*的?)?\s*(?:可交付|成果)|可交付成果\s*(?:有|是|包括)\s*(?:哪些|什么)",
+    re.I,
+)
 _FEWEST = re.compile(r"fewest|\bleast (?:deliverables|items)|最少", re.I)
 _MOST = re.compile(r"\bmost (?:deliverables|items)|最多", re.I)
 _MOST_CITED = re.compile(r"most (often|frequently|cited)|cited most|引用(得)?最多|最常(被)?引用|最频繁", re.I)
@@ -64,7 +71,9 @@ def focus_areas(question: str, units: list[Unit], lang: str) -> Aggregate | None
 def deliverables(question: str, units: list[Unit], lang: str) -> Aggregate | None:
     area = _area_number(question)
     asks_all = _COUNT_OR_ALL.search(question) or _FEWEST.search(question) or _MOST.search(question)
-    if not (_DELIVERABLES.search(question) and (asks_all or area is not None)):
+    if not (
+        _DELIVERABLES.search(question) and (asks_all or (area is not None and _ASKS_DELIVERABLES.search(question)))
+    ):
         return None
     by_area: dict[int, list[Unit]] = {}
     for u in units:

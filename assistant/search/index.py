@@ -34,7 +34,6 @@ import numpy as np
 
 from ..config import Settings
 from ..documents.corpus import DocumentInfo, load_documents
-from ..documents.text import split_sentences
 from ..documents.units import Unit, link_symbols
 from .keyword import BM25, tokenize, tokenizer_for
 
@@ -145,16 +144,12 @@ def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress
 
 def _sentence_records(units: list[Unit]) -> list[dict]:
     """Each unit's sentences, then those of its language versions (tagged `lang`)."""
-    out = [
-        {"id": f"{u.id}#s{i}", "unit": u.id, "i": i, "text": s}
-        for u in units
-        for i, s in enumerate(split_sentences(u.plain_text))
-    ]
+    out = [{"id": f"{u.id}#s{i}", "unit": u.id, "i": i, "text": s} for u in units for i, s in enumerate(u.sentences())]
     out += [
         {"id": f"{u.id}@{lang}#s{i}", "unit": u.id, "i": i, "text": s, "lang": lang}
         for u in units
-        for lang, text, _ in u.versions
-        for i, s in enumerate(split_sentences(text))
+        for lang, _, _ in u.versions
+        for i, s in enumerate(u.sentences(lang))
     ]
     return out
 

@@ -10,17 +10,22 @@ from .keyword import tokenize
 
 # Numbers of any practical size, and impossible ones ("paragraph -1", "paragraph 0"), which are reported as
 # unknown rather than left to retrieval (which would cite whatever is closest).
-_PARA = re.compile(r"第\s*(-?\d{1,9})\s*段|(?:\bparagraphs?|\bparas?\.?|¶|§)\s*(-?\d{1,9})\b", re.IGNORECASE)
+# English, French ("paragraphe 19", "note de bas de page 18") and Spanish ("párrafo 19", "nota 18") names.
+_PARA = re.compile(
+    r"第\s*(-?\d{1,9})\s*段|(?:\bparagraph(?:e|es|s)?|\bp[áa]rrafos?|\bparas?\.?|¶|§)\s*(-?\d{1,9})\b", re.IGNORECASE
+)
 _NOTE = re.compile(
     r"(?:脚注|注释|尾注)\s*(?:第\s*)?(-?\d{1,9})|第\s*(-?\d{1,9})\s*(?:个|条)?\s*脚注"
-    r"|(?:\bfootnotes?|\bfn\.?|\bnotes?)\s*(-?\d{1,9})\b",
+    r"|(?:\bfootnotes?|\bfn\.?|\bnotes?(?: de bas de page)?|\bnotas?(?: al pie)?)\s*(-?\d{1,9})\b",
     re.IGNORECASE,
 )
 _SESSION = re.compile(r"\b(?:GB|ILC)\.\d{2,3}\b(?!/)")
 _DELIVERABLE = re.compile(r"\bD(\d)\.(\d{1,2})\b")
-# Words that ask for a named unit's text rather than about it: "What does … say?", "…写的是什么".
+# Words that ask for a named unit's text rather than about it: "What does … say?", "…写的是什么",
+# "Que dit …", "¿Qué dice …".
 _LOOKUP_WORDS = frozenset(
-    "say says said show quote text content contents full read give me 说 讲 写 内容 原文 全文 请 给出 显示 引用".split()
+    "say says said show quote text content contents full read give me 说 讲 写 内容 原文 全文 请 给出 显示 引用"
+    " que qu quoi le la les dit dire texte contenu montre cite el lo dice decir texto contenido muestra".split()
 )
 
 

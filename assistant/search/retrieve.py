@@ -8,6 +8,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..documents.terms import load_terms, term_synonyms
 from ..documents.units import Unit
 
 RetrievalMode = Literal["hybrid", "dense", "keyword"]
@@ -52,6 +53,7 @@ def fuse(
 class Retriever:
     def __init__(self, index, embedder, settings):
         self.index, self.embedder, self.settings = index, embedder, settings
+        self.terms = load_terms(settings.corpus_dir)
 
     def retrieve(
         self,
@@ -77,7 +79,8 @@ class Retriever:
             timings["dense_ms"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         bm25, tokenizer = ix.bm25_for(lang)
-        tokens = tokenizer(query)
+        searched = lang if lang in ix.languages else None  # None: the originals, in whatever languages they are
+        tokens = tokenizer(" ".join([query, *term_synonyms(query, self.terms, searched)]))
         kw_scores = bm25.scores(tokens)
         if doc is not None:
             kw_scores = np.where([u.doc == doc for u in ix.units], kw_scores, 0.0)
