@@ -120,6 +120,17 @@ def test_follow_up_uses_the_conversation(engine):
     assert f"{DOC}:d2.5" in [r["id"] for r in a.retrieved[:3]]
 
 
+def test_a_follow_up_picking_from_a_list_reads_the_list_question():
+    """A pick such as "the third one" points into the earlier answer's list; one naming its topic stands alone."""
+    from assistant.answers.followup import standalone_question
+
+    history = [{"role": "user", "content": "What are the four focus areas of the 2019 plan of action?"}]
+    for follow_up in ("What are the deliverables for the third one?", "第三个有哪些可交付成果？", "And the latter?"):
+        assert standalone_question(follow_up, history).startswith("What are the four focus areas"), follow_up
+    alone = "第三个重点领域有哪些可交付成果？"
+    assert standalone_question(alone, history) == alone
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * 10_000])
 def test_bad_questions_get_a_clear_error(engine, question):
     with pytest.raises(InvalidQuestion, match="empty|10,000 characters"):

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 
+# Pronouns, and picks from an earlier answer's list ("the third one", "the latter", "第三个", "后者").
 _EN_ANAPHOR = re.compile(
-    r"\b(it|its|they|their|them|this|that|these|those|there|he|she|his|her|the same|above|mentioned|such)\b", re.I
+    r"\b(it|its|they|their|them|this|that|these|those|there|he|she|his|her|the same|above|mentioned|such"
+    r"|latter|former|(?:first|second|third|fourth|fifth|last|next|other)\s+ones?)\b",
+    re.I,
 )
 _EN_OPENER = re.compile(r"^\s*(and|also|what about|how about|and what|then|so|any|more|why|how so)\b", re.I)
-_ZH_ANAPHOR = re.compile(r"(它|它们|其|该|此|这些|那些|这个|那个|上述|他们|她们|这一|那一|这方面|同样)")
+_ZH_ANAPHOR = re.compile(
+    r"(它|它们|其|该|此|这些|那些|这个|那个|上述|他们|她们|这一|那一|这方面|同样|前者|后者|最后一个"
+    r"|第[一二三四五六七八九十]个(?=[有是呢的包讲说，,？?]|$))"
+)
 _ZH_OPENER = re.compile(r"^(那么|那|还有|另外|此外|以及|并且|而|又)|呢[？?]?$")
 SHORT_EN_WORDS = 4
 SHORT_ZH_CHARS = 6
