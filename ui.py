@@ -9,6 +9,7 @@ import html
 import os
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -438,16 +439,12 @@ def documents_part(page: Page, demo) -> None:
             gr.update(choices=[("", "")] + [(r["symbol"] or r["id"], r["id"]) for r in rows], value=""),
         )
 
-    def prepared(path, symbol, lang):
-        """The upload read and parsed (a copy under its checked name: the file name can give the symbol)."""
-        with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
-            return L.prepare(settings, copy, symbol, lang)
-
     def check(path, symbol, lang, version_of):
         if not path:
             return "", gr.update(interactive=False)
-        try:
-            found = L.preview(prepared(path, symbol, lang))
+        try:  # a copy under the checked name: the file name can give the symbol
+            with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
+                found = L.preview(L.prepare(settings, copy, symbol, lang))
         except L.Refused as e:
             return f"<p class='preview-error'>⚠ {html.escape(str(e))}</p>", gr.update(interactive=False)
         note = (
@@ -464,18 +461,21 @@ def documents_part(page: Page, demo) -> None:
             progress(done / total if total else 1.0, desc=f"embedding {done:,} of {total:,} texts")
 
         try:
-            if version_of:
-                with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
+            with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
+                if version_of:
                     r = L.add_version(settings, copy, version_of, lang or None, on_progress=embedding)
-                message = f"✅ Added the official {r['version']} version of {r['id']} ({r['units']} units aligned)."
-            else:
-                r = L.ingest(settings, prepared(path, symbol, lang), on_progress=embedding)
-                verb = "Replaced" if r["replaced"] else "Added"
-                message = f"✅ {verb} {r['id']} ({r['symbol'] or 'no symbol'}, {r['language']}, {r['units']} units)."
+                else:
+                    r = L.ingest(settings, L.prepare(settings, copy, symbol, lang), on_progress=embedding)
         except L.Refused as e:
             return f"⚠️ Nothing was added: {e}", *listing(), gr.skip()
-        except Exception as e:  # noqa: BLE001 - a message, and the app keeps working
+        except Exception as e:  # noqa: BLE001 - a message, and the app keeps working; the details to its log
+            traceback.print_exception(e, file=sys.stderr)
             return friendly_error(e), *listing(), gr.skip()
+        if version_of:
+            message = f"✅ Added the official {r['version']} version of {r['id']} ({r['units']} units aligned)."
+        else:
+            verb = "Replaced" if r["replaced"] else "Added"
+            message = f"✅ {verb} {r['id']} ({r['symbol'] or 'no symbol'}, {r['language']}, {r['units']} units)."
         page.reload()
         message += f" Index build {r['build']}, {r['seconds']:.0f} s: questions are answered from it now."
         return message, *listing(), gr.update(interactive=False)
@@ -499,6 +499,7 @@ def documents_part(page: Page, demo) -> None:
         except L.Refused as e:
             return f"⚠️ {e}", gr.update(visible=False), *listing()
         except Exception as e:  # noqa: BLE001
+            traceback.print_exception(e, file=sys.stderr)
             return friendly_error(e), gr.update(visible=False), *listing()
         page.reload()
         return (
