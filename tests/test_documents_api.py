@@ -177,3 +177,21 @@ def test_a_wrong_key_is_refused(server):
         assert httpx.delete(f"{server['url']}/v1/documents/GB.334-INS-3-1", headers=headers).status_code == 401
         assert httpx.get(f"{server['url']}/v1/documents", headers=headers).status_code == 401
     assert state(server) == before
+
+
+def test_an_ingest_reports_its_progress_over_the_texts_it_embeds(e5_build, tmp_path):
+    """What the Documents tab's progress bar shows: texts done of the texts to embed, rising to the total."""
+    from assistant.config import load_settings
+    from assistant.interfaces import library as L
+
+    corpus, index = copy_build(e5_build, tmp_path)
+    s = load_settings(corpus_dir=corpus, index_dir=index, embed_model="e5-small")
+    paper = tmp_path / "lighthouse.md"
+    paper.write_text(PAPER, encoding="utf-8")
+    seen: list[tuple[int, int]] = []
+    r = L.ingest(s, L.prepare(s, paper), on_progress=lambda done, total: seen.append((done, total)))
+    assert r["id"] == "GB.999-TEST-1" and r["embedded"] > 0
+    totals = {t for _, t in seen}
+    assert len(totals) == 1 and seen[-1] == (totals.pop(),) * 2  # 3 units and their sentences
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert L.list_documents(s)[0][-1]["id"] == "GB.999-TEST-1"
