@@ -9,6 +9,7 @@ import html
 import os
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ TEXT = {
         "Strategy 2020–25. Every answer cites paragraphs: click a label to read the source.",
         "chat": "Chat",
         "document": "Document",
+        "documents": "Documents",
         "settings": "Settings",
         "ask": "Ask a question (English or 中文)…",
         "send": "Ask",
@@ -58,6 +60,7 @@ TEXT = {
         "每个回答都引用段落：点击编号即可查看原文。",
         "chat": "对话",
         "document": "文件",
+        "documents": "文件管理",
         "settings": "设置",
         "ask": "请输入问题（中文或 English）…",
         "send": "提问",
@@ -103,6 +106,11 @@ a.cite { font-weight: 600; text-decoration: none; color: #1d4ed8; cursor: pointe
 .doc-pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; }
 .doc-original { color: #444; }
 .source-provenance { font-size: 0.8em; color: #92400e; font-weight: 600; }
+.doc-table { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+.doc-table td, .doc-table th { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; }
+.preview-warnings { background: #fef3c7; padding: 0.3em 0.8em; border-radius: 4px; }
+.preview-error, .doc-warning { color: #b91c1c; font-weight: 600; }
+.preview-units { max-height: 40vh; overflow-y: auto; font-size: 0.9em; }
 """
 
 # Citation links in answers, the source panel and the document view carry "#cite:<unit id>"; a click
@@ -193,6 +201,14 @@ class Page:
     def default_mode(self) -> str:
         return self.modes[0][1]
 
+    def reload(self) -> None:
+        """Read the corpus again (a document added or removed in the Documents tab): the source panel and
+        citation names follow it; the document view and the settings' selector keep the corpus of the start."""
+        from assistant.documents.corpus import load_corpus
+
+        docs, units = load_corpus(self.settings.corpus_dir)
+        self.docs, self.units = docs, corpus_links(docs, units)
+
 
 def load_page(settings, holder: EngineHolder | None = None) -> Page:
     """The corpus and settings the page is built from; no model is loaded (the document view needs none).
@@ -229,7 +245,6 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
     from assistant.interfaces.export import conversation_markdown, write_docx
 
     i18n, settings = page.i18n, page.settings
-    names = page.names
 
     def ask(question, chat, turns, prefs, doc=""):
         chat, turns = list(chat or []), list(turns or [])
@@ -265,7 +280,7 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
         turns = done
         # The build the answer came from, for tools that check answers against builds (eval/load.py).
         build = f'<span class="build" data-build="{html.escape(str(a.get("build") or ""))}" hidden></span>'
-        chat.append({"role": "assistant", "content": render.answer_html(a, names) + build})
+        chat.append({"role": "assistant", "content": render.answer_html(a, page.names) + build})
         # Open the first cited unit in the source panel, through the same path as a click.
         first = f"{a['citations'][0]['id']}|{len(turns)}" if a["citations"] else gr.skip()
         yield "", chat, turns, first, *files
@@ -331,9 +346,8 @@ def source_part(page: Page, turns, target) -> None:
 
     from assistant.interfaces import render
 
-    by_id, units = page.by_id, page.units
-
     def show_source(target, turns):
+        by_id, units = page.by_id, page.units  # read now: a document added in the Documents tab is there too
         uid = (target or "").split("|")[0]
         if uid not in by_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -351,9 +365,10 @@ def source_part(page: Page, turns, target) -> None:
         )
 
     def step(current, turns, direction):
+        by_id = page.by_id
         if current not in by_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        prev, nxt = render.neighbours(by_id[current], units)
+        prev, nxt = render.neighbours(by_id[current], page.units)
         moved_to = prev if direction < 0 else nxt
         return show_source(moved_to.id, turns) if moved_to else (gr.skip(),) * 4
 
@@ -402,6 +417,138 @@ def document_part(page: Page) -> None:
     document = gr.HTML(render.document_html(page.units, titles=titles), elem_id="document")
     search.change(show, [search, view], document)
     view.change(show, [search, view], document)
+
+
+def documents_part(page: Page, demo) -> None:
+    """The Documents tab: the corpus (symbol, languages, units, date added, indexed or not); a file uploaded is
+    parsed and previewed with its warnings, then added with a progress bar while the chat keeps answering;
+    a document is removed after a confirmation. The same operations as /v1/documents (interfaces/library.py)."""
+    import gradio as gr
+
+    from assistant.interfaces import library as L
+    from assistant.interfaces import render
+
+    settings = page.settings
+
+    def listing():
+        rows, problem = L.list_documents(settings)
+        ids = [r["id"] for r in rows]
+        return (
+            render.documents_html(rows, problem),
+            gr.update(choices=ids, value=None),
+            gr.update(choices=[("", "")] + [(r["symbol"] or r["id"], r["id"]) for r in rows], value=""),
+        )
+
+    def check(path, symbol, lang, version_of):
+        if not path:
+            return "", gr.update(interactive=False)
+        try:  # a copy under the checked name: the file name can give the symbol
+            with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
+                found = L.preview(L.prepare(settings, copy, symbol, lang))
+        except L.Refused as e:
+            return f"<p class='preview-error'>⚠ {html.escape(str(e))}</p>", gr.update(interactive=False)
+        note = (
+            f"<p>Will be added as the official version of <b>{html.escape(version_of)}</b>.</p>" if version_of else ""
+        )
+        return note + render.preview_html(found), gr.update(interactive=True)
+
+    def add(path, symbol, lang, version_of, progress=gr.Progress()):  # noqa: B008 - Gradio's way to ask for a bar
+        if not path:
+            return "⚠️ Upload a file first.", *listing(), gr.skip()
+        progress(0, desc="reading the file")
+
+        def embedding(done, total):
+            progress(done / total if total else 1.0, desc=f"embedding {done:,} of {total:,} texts")
+
+        try:
+            with L.uploaded(settings, Path(path).name, source=Path(path)) as copy:
+                if version_of:
+                    r = L.add_version(settings, copy, version_of, lang or None, on_progress=embedding)
+                else:
+                    r = L.ingest(settings, L.prepare(settings, copy, symbol, lang), on_progress=embedding)
+        except L.Refused as e:
+            return f"⚠️ Nothing was added: {e}", *listing(), gr.skip()
+        except Exception as e:  # noqa: BLE001 - a message, and the app keeps working; the details to its log
+            traceback.print_exception(e, file=sys.stderr)
+            return friendly_error(e), *listing(), gr.skip()
+        if version_of:
+            message = f"✅ Added the official {r['version']} version of {r['id']} ({r['units']} units aligned)."
+        else:
+            verb = "Replaced" if r["replaced"] else "Added"
+            message = f"✅ {verb} {r['id']} ({r['symbol'] or 'no symbol'}, {r['language']}, {r['units']} units)."
+        page.reload()
+        message += f" Index build {r['build']}, {r['seconds']:.0f} s: questions are answered from it now."
+        return message, *listing(), gr.update(interactive=False)
+
+    def ask_to_remove(doc_id):
+        if not doc_id:
+            return "⚠️ Choose a document to remove.", gr.update(visible=False), ""
+        if doc_id in settings.protected_documents:
+            return (
+                f"🔒 {doc_id} is protected and cannot be removed here (ILO_PROTECTED_DOCUMENTS).",
+                gr.update(visible=False),
+                "",
+            )
+        question = f"Remove **{doc_id}** from the corpus and the index? Answers will no longer cite it."
+        return "", gr.update(visible=True), question
+
+    def remove(doc_id, progress=gr.Progress()):  # noqa: B008
+        progress(0, desc=f"removing {doc_id}")
+        try:
+            r = L.remove(settings, doc_id)
+        except L.Refused as e:
+            return f"⚠️ {e}", gr.update(visible=False), *listing()
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exception(e, file=sys.stderr)
+            return friendly_error(e), gr.update(visible=False), *listing()
+        page.reload()
+        return (
+            f"🗑 Removed {doc_id}; index build {r['build']} ({r['units']} units).",
+            gr.update(visible=False),
+            *listing(),
+        )
+
+    gr.Markdown("### Documents in the corpus")
+    table = gr.HTML(elem_id="doc-table")
+    gr.Markdown(
+        f"### Add a document\n{', '.join(settings.upload_types)}, up to {settings.max_document_mb:g} MB. "
+        "The file is checked first: its units and any warnings are shown before it is added."
+    )
+    with gr.Row():
+        upload = gr.File(
+            label="File", file_types=list(settings.upload_types), type="filepath", elem_id="doc-upload", scale=3
+        )
+        with gr.Column(scale=2):
+            symbol = gr.Textbox(label="Symbol (optional, e.g. GB.332/PFA/8)", elem_id="doc-symbol")
+            lang = gr.Textbox(label="Language (optional: zh, en, fr…)", elem_id="doc-lang")
+            version_of = gr.Dropdown(
+                [("", "")], value="", label="Official language version of", elem_id="doc-version-of"
+            )
+    with gr.Row():
+        recheck = gr.Button("Check again", elem_id="doc-check", scale=1)
+        add_btn = gr.Button("Add to the corpus", variant="primary", interactive=False, elem_id="doc-add", scale=2)
+    status = gr.Markdown(elem_id="doc-status")
+    preview = gr.HTML(elem_id="doc-preview")
+    gr.Markdown("### Remove a document")
+    with gr.Row():
+        doc_choice = gr.Dropdown([], label="Document", elem_id="doc-remove-choice", scale=3)
+        remove_btn = gr.Button("Remove…", variant="stop", elem_id="doc-remove", scale=1)
+    with gr.Row(visible=False) as confirm:
+        question = gr.Markdown(elem_id="doc-remove-question")
+        yes = gr.Button("Yes, remove it", variant="stop", elem_id="doc-remove-yes")
+        no = gr.Button("Cancel", elem_id="doc-remove-no")
+
+    inputs = [upload, symbol, lang, version_of]
+    upload.upload(check, inputs, [preview, add_btn])
+    upload.clear(lambda: ("", gr.update(interactive=False)), None, [preview, add_btn])
+    recheck.click(check, inputs, [preview, add_btn])
+    # Writers queue one behind the other (the index has one writer at a time); questions are not behind them.
+    writers = {"concurrency_limit": 1, "concurrency_id": "documents"}
+    add_btn.click(add, inputs, [status, table, doc_choice, version_of, add_btn], **writers)
+    remove_btn.click(ask_to_remove, doc_choice, [status, confirm, question])
+    no.click(lambda: gr.update(visible=False), None, confirm)
+    yes.click(remove, doc_choice, [status, confirm, table, doc_choice, version_of], **writers)
+    demo.load(listing, None, [table, doc_choice, version_of])
 
 
 def briefing_part(page: Page, prefs, doc_pref) -> None:
@@ -517,6 +664,8 @@ def build_app(settings, holder: EngineHolder | None = None):
                     source_part(page, turns, target)
             with gr.Tab(i18n("document"), id="doc-tab"):
                 document_part(page)
+            with gr.Tab(i18n("documents"), id="documents-tab"):
+                documents_part(page, demo)
             with gr.Tab(i18n("brief"), id="brief-tab"):
                 briefing_part(page, prefs, doc_pref)
             with gr.Tab(i18n("settings"), id="settings-tab"):
@@ -578,6 +727,7 @@ def main(argv: list[str] | None = None) -> int:
         js=JS,
         footer_links=[],
         show_error=False,
+        max_file_size=int(settings.max_document_mb * 1e6),  # uploads in the Documents tab
     )
     return 0
 

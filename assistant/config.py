@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     max_document_mb: float = Field(20.0, gt=0)
     max_document_units: int = Field(5000, ge=1)
     ingest_confirm_s: float = Field(120.0, ge=0)
+    # Uploads (the chat window's Documents tab, POST /v1/documents): the file types accepted (a subset of
+    # what documents/formats.py reads; the size limit is max_document_mb), and the documents that neither
+    # can remove or replace: the plan is what the examples, the gold set and "paragraph 12" refer to.
+    # The command line (`remove`, `ingest`) is not limited by this list.
+    upload_types: list[str] = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"]
+    protected_documents: list[str] = ["GB.334-INS-3-1"]
 
     # Written answers (language model). ILO_ANSWER_MODE=extractive|local|openai|auto.
     answer_mode: AnswerMode = "auto"

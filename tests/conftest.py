@@ -68,3 +68,22 @@ def wait_for_port(port: int, proc, seconds: float, what: str, log: Path | None =
             assert proc.poll() is None, f"{what} exited: {log.read_text() if log else ''}"
             assert time.time() < deadline, f"{what} did not start"
             time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def e5_build(tmp_path_factory):
+    """The shipped corpus (with its English machine translation) and an index of it embedded with the fast
+    e5-small model, built once; tests that change documents work on copies (`copy_build`)."""
+    from assistant.search.index import build_index
+
+    root = tmp_path_factory.mktemp("e5-build")
+    settings = load_settings(corpus_dir=copy_corpus(root / "corpus"), index_dir=root / "index", embed_model="e5-small")
+    build_index(settings, progress=False)
+    return root
+
+
+def copy_build(build: Path, dest: Path) -> tuple[Path, Path]:
+    """(corpus, index) copied from a build made by `e5_build`; the embedding cache comes along."""
+    shutil.copytree(build / "corpus", dest / "corpus")
+    shutil.copytree(build / "index", dest / "index", ignore=shutil.ignore_patterns(".lock"))
+    return dest / "corpus", dest / "index"

@@ -95,6 +95,8 @@ def test_add_ask_link_replace_remove(settings, tmp_path, capsys):
     assert [d["info"]["id"] for d in current["documents"]] == [PLAN, REVIEW]
     assert current["documents"][0]["ver"] == plan_version
     manifest = json.loads((s.corpus_dir / "manifest.json").read_text(encoding="utf-8"))["documents"]
+    added = manifest[1].pop("added")  # when it was added, UTC (the Documents tab and GET /v1/documents show it)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", added) and manifest[0]["added"] == ""
     assert manifest[1] == {
         "id": REVIEW,
         "symbol": "GB.335/INS/9",

@@ -164,13 +164,13 @@ def test_missing_index_is_a_message_not_a_crash(browser, tmp_path):
         answer = last_answer(page)
         assert "not ready" in answer and "python -m assistant ingest" in answer and "Traceback" not in answer
         page.screenshot(path=SHOTS / "05b-no-index.png")
-        page.get_by_role("tab", name="Document").click()  # the document view needs no index
+        page.get_by_role("tab", name="Document", exact=True).click()  # the document view needs no index
         page.wait_for_selector("#document #u-GB_334-INS-3-1_p12")
 
 
 def test_document_view_and_search(browser, app):
     page = open_page(browser, app)
-    page.get_by_role("tab", name="Document").click()
+    page.get_by_role("tab", name="Document", exact=True).click()
     page.wait_for_selector("#document #u-GB_334-INS-3-1_p12")
     assert page.locator("#document h3", has_text="1. 重点领域").count() == 1
     assert page.locator("#document a.fnref[href='#u-GB_334-INS-3-1_fn4']").count() == 1  # ¶5 → fn 4
@@ -320,7 +320,7 @@ def test_several_documents_selector_names_and_links(browser, multi_app):
     assert "repositions coordinators" in page.inner_text("#source-panel")
 
     # The document view shows each document under its symbol and title.
-    page.get_by_role("tab", name="Document").click()
+    page.get_by_role("tab", name="Document", exact=True).click()
     page.wait_for_selector("#document h2.doc-title")
     assert page.locator("#document h2.doc-title").count() == 3
 

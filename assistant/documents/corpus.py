@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class DocumentInfo:
     title_en: str = ""
     session: str = ""
     date: str = ""
+    added: str = ""  # when it was added to the corpus (UTC, ISO 8601); empty for the shipped documents
 
 
 def read_manifest(corpus_dir: Path) -> list[DocumentInfo]:
@@ -174,9 +176,10 @@ def add_to_corpus(corpus_dir: Path, prepared: list[Prepared]) -> tuple[list[str]
     corpus_dir.mkdir(parents=True, exist_ok=True)
     docs = read_manifest(corpus_dir) if (corpus_dir / "manifest.json").exists() else []
     added, replaced, stale = [], [], []
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for p in prepared:
         old = next((d for d in docs if d.id == p.info.id), None)
-        info = p.info
+        info = replace(p.info, added=now)
         if old is not None:  # what neither the file nor the command line says is kept from before
             info = replace(
                 info,

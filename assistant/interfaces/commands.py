@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -113,32 +112,14 @@ def _ingest_files(args, s) -> int:
 
 def _ingest_version(args, s, path: Path) -> int:
     """Add an official language version of a document already in the corpus, aligned unit by unit."""
-    from ..documents import corpus as C
-    from ..documents.text import language_of
-    from ..documents.versions import official_version, write_version
-    from ..search.index import build_index
+    from .library import Refused, add_version
 
-    docs = C.read_manifest(s.corpus_dir)
-    doc = next((d for d in docs if args.version_of in (d.symbol, d.id)), None)
-    if doc is None:
-        known = ", ".join(d.symbol or d.id for d in docs)
-        return fail(f"no document {args.version_of!r} in the corpus to add a version of (it has {known})", EXIT_USAGE)
-    converted, _ = C.read_file(path)
-    lang = (args.lang or converted.meta.get("language") or language_of(converted.text[:4000]))[:2].lower()
-    if lang == doc.language:
-        return fail(f"{path} is in {lang}, the language of {doc.id} itself; give --lang", EXIT_USAGE)
-    version = official_version(path, C.document_units(doc, s.corpus_dir), doc.id, lang)
-    # The file itself is kept beside the version, so the version can be checked against it or aligned again.
-    kept = s.corpus_dir / "versions" / f"{doc.id}.{lang}.source{path.suffix.lower()}"
-    version.meta["source"] = kept.name
-
-    def store() -> None:
-        write_version(s.corpus_dir, version)
-        shutil.copyfile(path, kept)
-
-    report = build_index(s, progress=not args.quiet, change=store)
-    print(f"added the official {lang} version of {doc.id} ({len(version.texts)} units aligned)")
-    print(f"index {report.build_id}: {report.embedded} texts embedded; {report.seconds:.1f} s")
+    try:
+        done = add_version(s, path, args.version_of, args.lang)
+    except Refused as e:  # a misaligned file is an error (1); a wrong document or language a usage error (2)
+        return fail(str(e), EXIT_ERROR if e.status == 422 else EXIT_USAGE)
+    print(f"added the official {done['version']} version of {done['id']} ({done['units']} units aligned)")
+    print(f"index {done['build']}: {done['embedded']} texts embedded; {done['seconds']:.1f} s")
     return 0
 
 
@@ -146,7 +127,8 @@ def cmd_units(args) -> int:
     """A dry run of ingest: the units a file would give, and warnings about suspicious ones (stderr)."""
     from ..documents import corpus as C
     from ..documents.formats import supported
-    from ..documents.units import check_units, first_words
+    from ..documents.units import first_words
+    from .library import preview
 
     path = Path(args.path)
     if not supported(path):
@@ -155,24 +137,10 @@ def cmd_units(args) -> int:
         return fail(f"no such file: {path}", EXIT_USAGE)
     prepared = C.prepare(path, args.symbol, None, args.lang, None, args.id)
     info, units = prepared.info, prepared.units
-    warnings = check_units(units, prepared.text)
+    found = preview(prepared)  # the same units and warnings as the chat window's and the API's preview
+    warnings = found["warnings"]
     if args.json:
-        rows = [
-            {
-                "id": u.id,
-                "label": u.label,
-                "kind": u.kind,
-                "start": first_words(u.plain_text),
-                "text": u.text,
-                "section": list(u.section),
-                "footnotes": list(u.footnotes),
-                "cited_by": [next(x.label for x in units if x.id == c) for c in u.cited_by],
-                "symbols": list(u.symbols),
-            }
-            for u in units
-        ]
-        doc = {"id": info.id, "symbol": info.symbol, "language": info.language, "title": info.title}
-        print(json.dumps({**doc, "units": rows, "warnings": warnings}, ensure_ascii=False, indent=2))
+        print(json.dumps(found, ensure_ascii=False, indent=2))
     else:
         label = {u.id: u.label for u in units}
         kinds: dict[str, int] = {}
@@ -234,32 +202,24 @@ def cmd_remove(args) -> int:
 def cmd_list(args) -> int:
     from ..documents import corpus as C
     from ..documents.text import printable
-    from ..documents.versions import read_versions
-    from ..search.index import IndexCorrupt, read_current
+    from .library import list_documents
 
     s = _settings(args)
-    docs = C.read_manifest(s.corpus_dir)
-    try:
-        current, problem = read_current(s.index_dir) or {}, None
-    except IndexCorrupt as e:  # the corpus can still be listed; the index is said to be unreadable
-        current, problem = {}, str(e)
-    counts = {d["info"]["id"]: d["units"] for d in current.get("documents", []) if isinstance(d, dict)}
-    # Language versions: {lang: "official" | "machine translation by MODEL"}
-    versions = {d.id: {v.lang: v.provenance for v in read_versions(s.corpus_dir, d.id).values()} for d in docs}
+    C.read_manifest(s.corpus_dir)  # no manifest is an error here (the chat window lists an empty corpus)
+    rows, problem = list_documents(s)
     if args.json:
-        rows = [{**d.__dict__, "units": counts.get(d.id), "versions": versions[d.id]} for d in docs]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        for d in docs:
-            units = f"{counts[d.id]} units" if d.id in counts else "not indexed"
-            langs = d.language + "".join(
+        for d in rows:
+            units = f"{d['units']} units" if d["indexed"] else "not indexed"
+            langs = d["language"] + "".join(
                 f"+{lang}" + ("" if prov == "official" else " (machine translation)")
-                for lang, prov in sorted(versions[d.id].items())
+                for lang, prov in sorted(d["versions"].items())
             )
-            print(printable(f"{d.id}\t{d.symbol or '-'}\t{langs}\t{d.date or '-'}\t{units}\t{d.title}"))
+            print(printable(f"{d['id']}\t{d['symbol'] or '-'}\t{langs}\t{d['date'] or '-'}\t{units}\t{d['title']}"))
     if problem:
         print(f"warning: {problem}", file=sys.stderr)
-    elif any(d.id not in counts for d in docs):
+    elif not all(d["indexed"] for d in rows):
         print(
             "note: a document 'not indexed' is in the corpus but not in the index (an ingest was interrupted, or "
             "the corpus was edited); run: python -m assistant ingest",

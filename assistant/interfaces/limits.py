@@ -56,13 +56,18 @@ def error_body(status: int, message: str, kind: str = "invalid_request_error") -
     return json.dumps({"error": {"message": message, "type": kind, "code": status}}, ensure_ascii=False).encode()
 
 
+# Room for the multipart envelope of an upload (boundaries, headers, the form's other fields) beside its file.
+MULTIPART_SLACK = 64 * 1024
+
+
 class ApiGuard:
     """ASGI middleware in front of the API (paths under /v1/, and /healthz): with a `key`, a request without
     `Authorization: Bearer KEY` gets 401; a body larger than `limit` bytes gets 413, before the application
-    sees it (by its Content-Length, or while it is read when chunked). Other paths (the chat window) pass."""
+    sees it (by its Content-Length, or while it is read when chunked). Other paths (the chat window) pass.
+    `uploads`: {path: file size limit in bytes} for routes that take a file (POST), whose bodies may be that large."""
 
-    def __init__(self, app, limit: int, key: str = ""):
-        self.app, self.limit, self.key = app, limit, key
+    def __init__(self, app, limit: int, key: str = "", uploads: dict[str, int] | None = None):
+        self.app, self.limit, self.key, self.uploads = app, limit, key, uploads or {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not (scope["path"].startswith("/v1/") or scope["path"] == "/healthz"):
@@ -71,18 +76,22 @@ class ApiGuard:
         if self.key and not key_matches(headers.get(b"authorization", b"").decode("latin-1"), self.key):
             message = "a valid API key is required: Authorization: Bearer KEY (ILO_API_KEY)"
             return await _send_error(send, 401, message, "authentication_error", [(b"www-authenticate", b"Bearer")])
+        file_limit = self.uploads.get(scope["path"]) if scope.get("method") == "POST" else None
+        limit = self.limit if file_limit is None else file_limit + MULTIPART_SLACK
         declared = headers.get(b"content-length", b"").decode() or "0"
-        if declared.isdigit() and int(declared) > self.limit:
-            return await self._refuse(send, int(declared))
-        body, more = b"", True
+        if declared.isdigit() and int(declared) > limit:
+            return await self._refuse(send, int(declared), file_limit=file_limit)
+        chunks, size, more = [], 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                return await self._refuse(send, len(body), at_least=more)
+            if size > limit:
+                return await self._refuse(send, size, at_least=more, file_limit=file_limit)
+        body = b"".join(chunks)  # joined once: an upload comes in many small chunks
         sent = False
 
         async def replay():
@@ -94,11 +103,18 @@ class ApiGuard:
 
         return await self.app(scope, replay, send)
 
-    async def _refuse(self, send, size: int, at_least: bool = False) -> None:
-        message = (
-            f"the request is {'over ' if at_least else ''}{size:,} bytes; the limit is {self.limit:,} "
-            "(ILO_SERVE_MAX_BODY_KB). Ask about one point at a time."
-        )
+    async def _refuse(self, send, size: int, at_least: bool = False, file_limit: int | None = None) -> None:
+        over = "over " if at_least else ""
+        if file_limit is not None:
+            message = (
+                f"the upload is {over}{size / 1e6:.1f} MB; files up to {file_limit / 1e6:g} MB are accepted "
+                "(ILO_MAX_DOCUMENT_MB): split the document"
+            )
+        else:
+            message = (
+                f"the request is {over}{size:,} bytes; the limit is {self.limit:,} "
+                "(ILO_SERVE_MAX_BODY_KB). Ask about one point at a time."
+            )
         await _send_error(send, 413, message)
 
 

@@ -218,3 +218,64 @@ def document_html(
             parts.append(f'<p class="doc-{u.kind}" id="{anchor(u.id)}"><b>{label}</b> {body}</p>')
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _languages(row: dict) -> str:
+    """zh (original) · en (machine translation by MODEL) · fr (official)."""
+    parts = []
+    for v in row["languages"]:
+        what = "original" if v["provenance"] == "original" else ("official" if v["official"] else v["provenance"])
+        parts.append(f"{html.escape(v['lang'])} <small>({html.escape(what)})</small>")
+    return " · ".join(parts)
+
+
+def documents_html(rows: list[dict], problem: str | None = None) -> str:
+    """The Documents tab's table: one row per document of the corpus, with its state in the index."""
+    if not rows:
+        return "<p class='doc-empty'>The corpus is empty: upload a paper below.</p>"
+    head = "".join(
+        f"<th>{h}</th>" for h in ("Document", "Symbol", "Title", "Languages", "Units", "Date", "Added", "Index")
+    )
+    body = []
+    for r in rows:
+        state = "indexed" if r["indexed"] else "<b>not indexed</b>"
+        lock = " <span title='protected: cannot be removed here'>🔒</span>" if r.get("protected") else ""
+        cells = (
+            f"{html.escape(r['id'])}{lock}",
+            html.escape(r["symbol"] or "—"),
+            html.escape(r["title"]),
+            _languages(r),
+            str(r["units"]) if r["units"] is not None else "—",
+            html.escape(r["date"] or "—"),
+            html.escape((r.get("added") or "shipped").replace("T", " ").rstrip("Z")),
+            state,
+        )
+        body.append(f"<tr data-doc='{html.escape(r['id'])}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    note = f"<p class='doc-warning'>⚠ {html.escape(problem)}</p>" if problem else ""
+    return f"{note}<table class='doc-table'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def preview_html(found: dict) -> str:
+    """An upload's parse preview: what document it becomes, its warnings, then its units (label, kind, start)."""
+    kinds: dict[str, int] = {}
+    for u in found["units"]:
+        kinds[u["kind"]] = kinds.get(u["kind"], 0) + 1
+    counts = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    head = (
+        f"<p class='preview-head'><b>{html.escape(found['id'])}</b> ({html.escape(found['symbol'] or 'no symbol')}, "
+        f"{html.escape(found['language'])}): {html.escape(found['title'])} — {len(found['units'])} units ({counts})</p>"
+    )
+    if found["warnings"]:
+        items = "".join(f"<li>⚠ {html.escape(w)}</li>" for w in found["warnings"])
+        warnings = (
+            f"<div class='preview-warnings'><p><b>{len(found['warnings'])} warning(s)</b>: check the paper before "
+            f"adding it.</p><ul>{items}</ul></div>"
+        )
+    else:
+        warnings = "<p class='preview-ok'>No warnings: the numbering and footnotes are consistent.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(u['label'])}</td><td>{html.escape(u['kind'])}</td><td>{html.escape(u['start'])}</td></tr>"
+        for u in found["units"]
+    )
+    table = f"<div class='preview-units'><table><tbody>{rows}</tbody></table></div>"
+    return head + warnings + table

@@ -16,11 +16,10 @@ import traceback
 import uuid
 import weakref
 from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -219,15 +218,7 @@ def add_routes(app: FastAPI, settings, holder, gate, error) -> None:
 
         return await answering(work)
 
-    @app.get("/v1/documents", summary="The documents of the index build in use")
-    def documents():
-        ix = holder.get().index
-        counts = Counter(u.doc for u in ix.units)
-        languages = {d.id: {d.language} for d in ix.documents}
-        for u in ix.units:
-            languages[u.doc].update(lang for lang, _, _ in u.versions)
-        rows = [{**asdict(d), "units": counts[d.id], "languages": sorted(languages[d.id])} for d in ix.documents]
-        return {"build": ix.build_id, "documents": rows}
+    add_document_routes(app, settings, error)
 
     @app.get("/v1/units/{unit_id}", summary="One unit: its text in every language, label, document")
     def unit(unit_id: str):
@@ -273,3 +264,63 @@ def add_routes(app: FastAPI, settings, holder, gate, error) -> None:
             "answering": min(gate.held, gate.workers),
             "waiting": gate.waiting,
         }
+
+
+STATUS_TYPES = {403: "permission_error", 404: "not_found", 409: "conflict"}
+
+
+def add_document_routes(app: FastAPI, settings, error) -> None:
+    """GET, POST and DELETE /v1/documents: the corpus as the chat window's Documents tab shows it, an upload
+    (previewed, or added and indexed), a removal. They do not queue behind answers: a build runs in a thread
+    while questions are answered from the build in use (and from the new one once it is written)."""
+    from . import library as L
+
+    @app.exception_handler(L.Refused)
+    async def refused(_: Request, e: L.Refused):
+        return error(e.status, str(e), STATUS_TYPES.get(e.status, "invalid_request_error"))
+
+    @app.get("/v1/documents", summary="The corpus: each document, its languages, units, date added, indexed or not")
+    def documents():
+        from ..search.index import IndexCorrupt, read_current
+
+        rows, problem = L.list_documents(settings)
+        try:
+            build = (read_current(settings.index_dir) or {}).get("build")
+        except IndexCorrupt:
+            build = None
+        return {"build": build, "documents": rows, "problem": problem, "accepted": settings.upload_types}
+
+    @app.post(
+        "/v1/documents",
+        status_code=201,
+        summary="Upload a document (multipart): with preview=true its units and warnings, else it is added and indexed",
+    )
+    async def upload(
+        file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or text, up to ILO_MAX_DOCUMENT_MB")],
+        preview: Annotated[bool, Form(description="only parse: the units and warnings, nothing added")] = False,
+        symbol: Annotated[str | None, Form(description="e.g. GB.332/PFA/8 (default: from the file)")] = None,
+        lang: Annotated[str | None, Form(description="BCP 47 language code (default: from the file)")] = None,
+        version_of: Annotated[str | None, Form(description="an official language version of this document")] = None,
+        title: Annotated[str | None, Form()] = None,
+        date: Annotated[str | None, Form()] = None,
+        id: Annotated[str | None, Form(description="document id (default: the symbol, else the file name)")] = None,
+    ):
+        L.check_upload(settings, file.filename, file.size)  # 415 / 413 before the file is read
+        data = await file.read()
+
+        def work():
+            with L.uploaded(settings, file.filename, data) as path:
+                if version_of and not preview:
+                    return L.add_version(settings, path, version_of, lang)
+                prepared = L.prepare(settings, path, symbol, lang, id, title, date)
+                found = L.preview(prepared)
+                if preview:
+                    return {**found, "preview": True}
+                return {**L.ingest(settings, prepared), "warnings": found["warnings"], "preview": False}
+
+        result = await run_in_threadpool(work)
+        return JSONResponse(result, 200 if preview else 201)
+
+    @app.delete("/v1/documents/{doc_id}", summary="Remove a document from the corpus and the index")
+    async def delete(doc_id: str):
+        return await run_in_threadpool(L.remove, settings, doc_id)

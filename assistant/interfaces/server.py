@@ -6,9 +6,11 @@ index build is picked up at the next request; a request keeps the build it start
 - POST /v1/chat/completions  OpenAI-compatible, streaming (SSE) or not; citations in an extra field
 - POST /v1/brief             a briefing note as JSON, Markdown or DOCX
 - GET  /v1/documents, /v1/units/{id}, /healthz; OpenAPI at /docs
+- POST /v1/documents (a file: preview its units and warnings, or add it), DELETE /v1/documents/{id}
 
 Limits (config.py): ILO_SERVE_WORKERS answers at once, ILO_SERVE_QUEUE waiting, then 503 with
-Retry-After; bodies over ILO_SERVE_MAX_BODY_KB get 413; questions are validated as in the CLI (422).
+Retry-After; bodies over ILO_SERVE_MAX_BODY_KB get 413 (uploads: ILO_MAX_DOCUMENT_MB); questions are validated
+as in the CLI (422).
 With ILO_API_KEY set, every /v1 route and /healthz needs `Authorization: Bearer KEY`.
 """
 
@@ -99,10 +101,20 @@ def create_app(settings: Settings, holder=None, with_ui: bool = True):
         password = settings.ui_password.get_secret_value() if settings.ui_password else ""
         auth = (settings.ui_username, password) if settings.ui_username and password else None
         gr.mount_gradio_app(
-            app, demo, path="/", auth=auth, i18n=i18n, css=ui.CSS, js=ui.JS, footer_links=[], show_error=False
+            app,
+            demo,
+            path="/",
+            auth=auth,
+            i18n=i18n,
+            css=ui.CSS,
+            js=ui.JS,
+            footer_links=[],
+            show_error=False,
+            max_file_size=int(settings.max_document_mb * 1e6),  # uploads in the Documents tab
         )
     key = settings.api_key.get_secret_value() if settings.api_key else ""
-    app.add_middleware(ApiGuard, limit=settings.serve_max_body_kb * 1024, key=key)
+    uploads = {"/v1/documents": int(settings.max_document_mb * 1e6)}
+    app.add_middleware(ApiGuard, limit=settings.serve_max_body_kb * 1024, key=key, uploads=uploads)
     return app
 
 

@@ -122,14 +122,20 @@ def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress: bool, batch: int = 16):
-    """Vectors for texts, embedding only those the cache lacks. Returns (vectors, newly embedded count)."""
+def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress: bool, batch: int = 16, on_texts=None):
+    """Vectors for texts, embedding only those the cache lacks. Returns (vectors, newly embedded count).
+    `on_texts(n)` is told of the texts done: those from the cache at once, the others batch by batch."""
+    from collections import Counter
+
     from tqdm import tqdm
 
     hashes = [_text_hash(t) for t in texts]
     known = cache.get(embedder.name, list(dict.fromkeys(hashes)))
     todo = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = dict(zip(hashes, texts))
+    uses = Counter(hashes)
+    tell = on_texts or (lambda n: None)
+    tell(sum(n for h, n in uses.items() if h in known))
     bar = tqdm(total=len(todo), desc=f"embedding ({embedder.name})", unit="text", file=sys.stderr, disable=not progress)
     for i in range(0, len(todo), batch):
         part = todo[i : i + batch]
@@ -138,6 +144,7 @@ def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress
         cache.put(embedder.name, new)
         known.update(new)
         bar.update(len(part))
+        tell(sum(uses[h] for h in part))
     bar.close()
     return np.stack([known[h] for h in hashes]) if hashes else np.zeros((0, 1), np.float32), len(todo)
 
@@ -223,10 +230,15 @@ def _count(collection, ver: str) -> int:
     return len(collection.get(where={"ver": ver}, include=[])["ids"])
 
 
-def build_index(settings: Settings, progress: bool = True, embedder=None, change=None) -> BuildReport:
+def build_index(
+    settings: Settings, progress: bool = True, embedder=None, change=None, on_progress=None, isolated: bool = False
+) -> BuildReport:
     """Build or refresh the index from the corpus; only documents whose content changed are re-indexed,
     and a no-op when nothing changed. `change`, when given, is applied to the corpus under the index
-    lock first (adding or removing documents), so no other writer sees a half-changed corpus."""
+    lock first (adding or removing documents), so no other writer sees a half-changed corpus.
+    `on_progress(done, total)`: texts embedded (or found in the cache) of those this build embeds.
+    `isolated`: a build inside a running app opens the embedded store with a Chroma system of its own and stops
+    it when done, so that no index the app answers from shares it (one the app frees may be stopped mid-build)."""
     from filelock import FileLock, Timeout
 
     start = time.perf_counter()
@@ -244,12 +256,30 @@ def build_index(settings: Settings, progress: bool = True, embedder=None, change
         if change is not None:
             change()
             pairs = load_documents(settings.corpus_dir)
-        return _build_locked(settings, pairs, progress, embedder, start)
+        client = chroma_client(settings, fresh=isolated)
+        own = getattr(client, "_system", None) if isolated and not settings.chroma_host else None
+        try:
+            return _build_locked(settings, pairs, progress, embedder, start, on_progress, client)
+        finally:
+            if own is not None:
+                _release_system(own)
     finally:
         lock.release()
 
 
-def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: float) -> BuildReport:
+def _release_system(system) -> None:
+    """Stop a Chroma system a build opened for itself, and forget it if Chroma's cache still holds it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    cache = SharedSystemClient._identifier_to_system
+    for key in [k for k, v in cache.items() if v is system]:
+        cache.pop(key, None)
+    system.stop()
+
+
+def _build_locked(
+    settings: Settings, pairs, progress: bool, embedder, start: float, on_progress, client
+) -> BuildReport:
     from ..models.embed import get_embedder
 
     model = settings.embed_model
@@ -274,7 +304,6 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
     build_id = compute_build_id(model, entries)
     n_units, n_sents = sum(e["units"] for e in entries), sum(e["sentences"] for e in entries)
     n_texts = sum(e["records"] for e in entries) + n_sents  # what is embedded: each unit in each language, sentences
-    client = chroma_client(settings)
     unit_name, sent_name = collection_names(model)
     unit_coll, unit_store = _store(client, unit_name)
     sent_coll, sent_store = _store(client, sent_name)
@@ -287,28 +316,39 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
     # The active build's documents are trusted when the store still holds all their records; others
     # are checked record by record, so a build killed midway resumes and a wiped store is refilled.
     active = {(d["ver"], d.get("records"), d["sentences"]) for d in current["documents"]} if intact else set()
+
+    def stored(e) -> bool:
+        ver, record_path = e["ver"], docs_dir / f"{e['ver']}.json"
+        if (ver, e["records"], e["sentences"]) in active and record_path.exists():
+            return True
+        return (
+            record_path.exists() and _count(unit_coll, ver) == e["records"] and _count(sent_coll, ver) == e["sentences"]
+        )
+
+    todo = [(pair, e) for pair, e in zip(pairs, entries) if not stored(e)]
+    total, done = sum(e["records"] + e["sentences"] for _, e in todo), 0
+
+    def tell(n: int) -> None:
+        nonlocal done
+        done += n
+        if on_progress:
+            on_progress(done, total)
+
     embedded, indexed = 0, []
     cache = None
     try:
-        for (info, units), e in zip(pairs, entries):
+        for (info, units), e in todo:
             ver = e["ver"]
             record_path = docs_dir / f"{ver}.json"
-            done = (ver, e["records"], e["sentences"]) in active and record_path.exists()
-            if not done:
-                done = (
-                    record_path.exists()
-                    and _count(unit_coll, ver) == e["records"]
-                    and _count(sent_coll, ver) == e["sentences"]
-                )
-            if done:
-                continue
             if cache is None:
                 embedder = embedder or get_embedder(model, settings.models_dir)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
             records = _unit_records(units)
-            unit_vecs, new_u = embed_with_cache([r[1] for r in records], embedder, cache, progress)
-            sent_vecs, new_s = embed_with_cache([s["text"] for s in sentences], embedder, cache, progress)
+            unit_vecs, new_u = embed_with_cache([r[1] for r in records], embedder, cache, progress, on_texts=tell)
+            sent_vecs, new_s = embed_with_cache(
+                [s["text"] for s in sentences], embedder, cache, progress, on_texts=tell
+            )
             embedded += new_u + new_s
             for coll in (unit_coll, sent_coll):  # leftovers of an interrupted build of this version
                 coll.delete(where={"ver": ver})
