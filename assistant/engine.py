@@ -322,6 +322,15 @@ class Engine:
         notes = list({n.id: n for n in notes if n is not None}.values())
         return notes if sources else [n for n in notes if holds(kind, A.text_in(n, lang), question)]
 
+    def _holds_with_notes(self, kind: str, sent: dict, units: dict, question: str, lang: str) -> bool:
+        """Whether a sentence holds the kind of answer asked for, in itself or in a footnote it cites (¶10's
+        "2015-18 strategy⁶" holds a document symbol through fn 6)."""
+        if holds(kind, sent["text"], question):
+            return True
+        unit = units[sent["unit"]]
+        notes = (self.index.by_id.get(f"{unit.doc}:fn{n}") for n in self._notes_of(unit, [(sent, 0.0)], strict=True))
+        return any(holds(kind, A.text_in(n, lang), question) for n in notes if n is not None)
+
     @staticmethod
     def _notes_of(unit, picked, strict: bool = False) -> tuple[int, ...]:
         """The footnotes whose markers stand in the quoted sentences of a unit (a version's sentence is
@@ -396,7 +405,9 @@ class Engine:
             s.max_answer_sentences,
             s.answer_window / 2,
             first=None if found.units else candidates[0].id,
-            prefer=(lambda text: holds(kind, text, result.question)) if kind in CHECKED else None,
+            prefer=(lambda sent: self._holds_with_notes(kind, sent, units, result.question, lang))
+            if kind in CHECKED
+            else None,
         )
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]

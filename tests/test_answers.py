@@ -120,6 +120,21 @@ def test_follow_up_uses_the_conversation(engine):
     assert f"{DOC}:d2.5" in [r["id"] for r in a.retrieved[:3]]
 
 
+def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_footnote(engine):
+    """¶10 names the previous strategy with a marker; the symbol stands in fn 6, which the answer brings."""
+    a = engine.ask("Which Governing Body paper set out the previous development cooperation strategy for 2015-17?")
+    assert a.answered and "GB.329/POL/5" in a.answer
+    assert {"¶10", "fn 6"} <= {c.unit.label for c in a.citations}
+
+
+def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
+    """D4.1 names Resident Coordinators but never says how many: other numbers in the text are no answer."""
+    a = engine.ask("How many Resident Coordinators will receive the ILO's briefings?")
+    assert not a.answered and a.citations == []
+    counted = engine.ask("In how many countries was the pilot of new-generation DWCPs implemented in 2018-2019?")
+    assert counted.answered and "¶16" in {c.unit.label for c in counted.citations}
+
+
 def test_a_follow_up_picking_from_a_list_reads_the_list_question():
     """A pick such as "the third one" points into the earlier answer's list; one naming its topic stands alone."""
     from assistant.answers.followup import standalone_question

@@ -245,8 +245,8 @@ def select_sentences(
 ) -> list[tuple[dict, float]]:
     """The sentences closest to the question: the best of the best-ranked unit (`first`), the best of any
     other unit close to the overall best, then the rest while within the margin; returned in reading order.
-    A quoted unit none of whose quoted sentences holds the kind of answer asked for (`prefer(text)`: the
-    date, the count) also gives its best sentence that does."""
+    A quoted unit none of whose quoted sentences holds the kind of answer asked for (`prefer(sentence)`: the
+    date, the count, in the sentence or in the footnote it cites) also gives its best sentence that does."""
     if not sentences:
         return []
     scored = sorted(((s, float(v @ qvec)) for s, v in sentences), key=lambda x: -x[1])
@@ -266,8 +266,8 @@ def select_sentences(
             seen_units.add(s["unit"])
     if prefer is not None:
         for uid in seen_units:
-            if not any(prefer(s["text"]) for s, _ in chosen.values() if s["unit"] == uid):
-                holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s["text"])), None)
+            if not any(prefer(s) for s, _ in chosen.values() if s["unit"] == uid):
+                holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s)), None)
                 if holding is not None:
                     chosen[holding[0]["id"]] = holding
     return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))

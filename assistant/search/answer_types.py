@@ -26,8 +26,10 @@ _ASKS: list[tuple[str, str]] = [
     ),
     (
         "amount",
-        r"\bhow much\b|\bamount\b|\bbudget\b|\bUS dollars?\b|\bcost\b|\b(?:wage|salary) (?:level|rate)\b"
-        r"|\bminimum wage\b|多少钱|金额|总额|预算|多少(?:美元|资金|经费)|工资水平|最低工资",
+        # "Programme and Budget" (计划和预算) is a document's name, not an amount.
+        r"\bhow much\b|\bamount\b|(?<!Programme and )\bbudget\b|\bUS dollars?\b|\bcost\b"
+        r"|\b(?:wage|salary) (?:level|rate)\b|\bminimum wage\b|多少钱|金额|总额|(?<!计划和)(?<!计划与)预算"
+        r"|多少(?:美元|资金|经费)|工资水平|最低工资",
     ),
     (
         "countries",
@@ -37,7 +39,9 @@ _ASKS: list[tuple[str, str]] = [
     ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
     (
         "person",
-        r"\bwho\b|\bwhose name\b|\bname of the (?:person|official|director|head|chair)\b|\bwhat is (?:the )?name of\b"
+        # "the name of the report / plan / initiative" asks a title, not a person.
+        r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:person|official|(?:deputy )?director|head|chair"
+        r"|coordinator|secretary|minister|president|representative|officer|manager|expert|spokesperson)"
         r"|\bqui\b|\bquién(?:es)?\b|谁|哪位|什么人|姓名|叫什么名字",
     ),
     (
@@ -46,11 +50,12 @@ _ASKS: list[tuple[str, str]] = [
         rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,60}}\b{_WHERE_VERBS}\b"
         r"|哪个城市|哪座城市|什么城市|在哪里举行|在哪儿举行|在何处|在哪里召开|举办地|地点在|总部设在|总部在哪",
     ),
-    ("day", r"\bwhat (?:date|day)\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]|日期"),
+    # "On what date / which day" wants a day; "the date of X" (日期) is answered by a month or a year too.
+    ("day", r"\bwhat (?:date|day)\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]"),
     (
         "date",
         r"\bwhen\b|\bwhat (?:year|month)\b|\bwhich (?:year|month)s?\b|\bby when\b|\bquand\b|\bcuándo\b"
-        r"|什么时候|何时|哪一年|哪年|哪几年|哪些年|几月|时间是",
+        r"|\bwhat is the date\b|\bthe date of\b|什么时候|何时|哪一年|哪年|哪几年|哪些年|几月|时间是|日期",
     ),
     (
         "symbol",
@@ -130,12 +135,54 @@ def asked_type(question: str) -> str | None:
     return None
 
 
+# What a count question counts: one of the two words after "how many" ("how many Resident Coordinators",
+# "how many countries piloted"), or the noun after "多少个/几个" (多少个外地办事处 → 外地).
+_EN_COUNTED = re.compile(
+    r"\b(?:how many|number of)\s+(?:of\s+)?(?:the\s+)?(?:\d{4}\s+)?([A-Za-z-]{3,})(?:\s+([A-Za-z-]{3,}))?", re.I
+)
+_ZH_COUNTED = re.compile(r"(?:多少|几)(?:个|项|名|家|份|条|位|所)?([\u4e00-\u9fff]{2})")
+_EN_NUMBER = (
+    r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?![\d./-])|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|thirteen|fourteen|fifteen|twenty|thirty|forty|fifty|hundred)\b"
+)
+_ZH_NUMBER = r"(?:\d+|[两二三四五六七八九十百千万]+)\s*(?:个|项|名|家|份|条|位|所|国)?"
+
+
+def _stem(word: str) -> str:
+    """countries → countr, deliverables → deliverable, States → state: a prefix both forms share."""
+    w = word.lower()
+    return w[:-3] if w.endswith("ies") else w[:-1] if w.endswith("y") else w.removesuffix("s")
+
+
+def _counted_nouns(question: str) -> tuple[str, list[str]] | None:
+    """(language, stems of the words that may name the counted thing), or None when it cannot be told."""
+    if m := _ZH_COUNTED.search(question):
+        return "zh", [m[1]]
+    if m := _EN_COUNTED.search(question):
+        return "en", [_stem(w) for w in m.groups() if w]
+    return None
+
+
+def _holds_count(text: str, question: str) -> bool:
+    """A number standing with the counted thing ("four countries", "13 deliverables", "四个国家"); any
+    number when the question's counted noun cannot be told."""
+    counted = _counted_nouns(question)
+    if counted is None:
+        return bool(HOLDS["count"].search(text))
+    lang, nouns = counted
+    if lang == "zh":
+        return any(re.search(rf"{_ZH_NUMBER}[\u4e00-\u9fff]{{0,4}}{re.escape(n)}", text) for n in nouns)
+    return any(re.search(rf"(?:{_EN_NUMBER})\s+(?:[A-Za-z-]+\s+){{0,3}}{re.escape(n)}", text, re.I) for n in nouns)
+
+
 def holds(kind: str | None, text: str, question: str = "") -> bool:
     """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
     if kind not in CHECKED:
         return True
     if kind == "person" and not _ASKS_NAME.search(question):
         return True  # "who" is often answered by an office or a body: only a name asked for is checked
+    if kind == "count":
+        return _holds_count(text, question)
     return bool(HOLDS[kind].search(text))
 
 
