@@ -90,13 +90,13 @@ class Engine:
 
         No model is loaded here: the embedder on the first retrieval, the language model on the first
         answer it writes. Look-ups ("paragraph 12", "GB.334/INS/4") and structural answers load neither."""
-        from .models.embed import LazyEmbedder
+        from .models.embed import for_settings
         from .models.llm import backend_name
         from .search.index import load_index
 
         self.settings = settings
         self.index = index or load_index(settings)
-        self.embedder = embedder or LazyEmbedder(settings.embed_model, settings.models_dir)
+        self.embedder = embedder or for_settings(settings)
         self.retriever = Retriever(self.index, self.embedder, settings)
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"

@@ -255,7 +255,7 @@ def build_index(settings: Settings, progress: bool = True, embedder=None, change
 
 
 def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: float) -> BuildReport:
-    from ..models.embed import get_embedder
+    from ..models.embed import for_settings
 
     model = settings.embed_model
     try:
@@ -308,7 +308,7 @@ def _build_locked(settings: Settings, pairs, progress: bool, embedder, start: fl
             if done:
                 continue
             if cache is None:
-                embedder = embedder or get_embedder(model, settings.models_dir)
+                embedder = embedder or for_settings(settings)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
             records = _unit_records(units)
