@@ -129,8 +129,10 @@ def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress
 
     hashes = [_text_hash(t) for t in texts]
     known = cache.get(embedder.name, list(dict.fromkeys(hashes)))
-    todo = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = dict(zip(hashes, texts))
+    # Longest first, so each batch holds texts of about one length and pads little (a sentence batched with a
+    # 1,000-character paragraph would be padded to its length).
+    todo = sorted(dict.fromkeys(h for h in hashes if h not in known), key=lambda h: -len(text_of[h]))
     bar = tqdm(total=len(todo), desc=f"embedding ({embedder.name})", unit="text", file=sys.stderr, disable=not progress)
     for i in range(0, len(todo), batch):
         part = todo[i : i + batch]
