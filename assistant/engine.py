@@ -108,7 +108,6 @@ class Engine:
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
         self._judge = None
-        self._reranker = None
 
     @property
     def llm(self):
@@ -284,13 +283,13 @@ class Engine:
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
     def _rerank(self, r, question: str, lang: str, sentences: list | None = None) -> list:
-        """The retrieved hits reordered by the reranking stage (search/rerank.py). `sentences`: the hits'
-        sentence vectors when already read (else read here)."""
-        from .search.rerank import make_postprocessor, rerank, signal_matrix
+        """The retrieved hits reordered by the reranking stage (search/rerank.py): the order its llama-index
+        postprocessor gives, computed without building nodes (importing llama-index costs a one-shot question
+        about 1.5 s). `sentences`: the hits' sentence vectors when already read (else read here)."""
+        from .search.rerank import order, signal_matrix
 
-        if self._reranker is None:
-            self._reranker = make_postprocessor(self.settings.rerank_weights)
-        return rerank(r.hits, signal_matrix(r.hits, question, self.sentence_best(r, lang, sentences)), self._reranker)
+        matrix = signal_matrix(r.hits, question, self.sentence_best(r, lang, sentences))
+        return [r.hits[i] for i in order(matrix, self.settings.rerank_weights)]
 
     def sentence_best(self, r, lang: str, sentences: list | None = None) -> dict[str, float]:
         """Unit id → the best similarity of the question and one of the unit's sentences (in `lang`'s version)."""

@@ -129,7 +129,7 @@ def check_index(s) -> list[Check]:
         index = I.load_index(s)
     except I.IndexError_ as e:
         return [Check(False, f"index: {str(e).split('; run:')[0]}", rebuild)]
-    if not I._complete(index.unit_store._collection, index.sentence_collection, current):
+    if not I._complete(index.unit_collection, index.sentence_collection, current):
         return [Check(False, f"index build {current['build']}: the vector store lacks some of its records", rebuild)]
     out.append(Check(True, f"index build {current['build']}: {current['units']} units, readable and complete"))
     try:

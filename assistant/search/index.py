@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import sqlite3
@@ -401,9 +400,10 @@ class Index:
     documents: list[DocumentInfo]
     units: list[Unit]
     sentences: list[dict]
-    # Opens the vector store on first use: (llama-index ChromaVectorStore over the units collection, the
-    # sentences collection, the Chroma system this index alone uses or None). Look-ups never open it, so
-    # they import neither chromadb nor llama-index.
+    # Opens the vector store on first use: (the units collection, the sentences collection, the Chroma system
+    # this index alone uses or None). Look-ups never open it, so they import neither chromadb nor llama-index;
+    # questions query the collections directly (llama-index writes the records at build time only: importing
+    # it costs a one-shot question about 1.5 s).
     open_store: Callable[[], tuple[object, object, object]] = field(repr=False)
     versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
@@ -427,9 +427,29 @@ class Index:
                     self._store = self.open_store()
         return self
 
+    def open_in_background(self) -> None:
+        """Start opening the vector store in a thread (a cold process opens it while the question is embedded:
+        about a second saved); a failure there is raised again by the next `open`."""
+        if self._store is None:
+
+            def opener():
+                try:
+                    self.open()
+                except Exception:  # noqa: BLE001 - the caller's own open() raises it with its message
+                    return
+
+            threading.Thread(target=opener, name="open-vector-store", daemon=True).start()
+
+    @property
+    def unit_collection(self):
+        return self.open()._store[0]
+
     @property
     def unit_store(self):
-        return self.open()._store[0]
+        """llama-index's ChromaVectorStore over the units (for llama-index pipelines; retrieval does not use it)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.unit_collection)
 
     @property
     def sentence_collection(self):
@@ -486,26 +506,21 @@ class Index:
         """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given).
         With `lang`, each unit is scored by its version in that language when it has one (same-language
         similarity), else by its original; other versions do not count."""
-        from llama_index.core.vector_stores.types import (
-            FilterOperator,
-            MetadataFilter,
-            MetadataFilters,
-            VectorStoreQuery,
-        )
 
         def query(n: int, vers: list[str] | None):
-            filters = vers and MetadataFilters(
-                filters=[MetadataFilter(key="ver", value=vers, operator=FilterOperator.IN)]
+            res = self.unit_collection.query(
+                query_embeddings=[query_vec.tolist()],
+                n_results=n,
+                where={"ver": {"$in": vers}} if vers else None,
+                include=["distances"],
             )
-            q = VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=n, filters=filters or None)
-            res = self.unit_store.query(q)
-            # The store reports exp(-distance); in cosine space distance = 1 - cosine.
+            # In cosine space Chroma's distance is 1 - cosine.
             out = []
-            for i, s in zip(res.ids, res.similarities):
+            for i, d in zip(res["ids"][0], res["distances"][0]):
                 ver, rid = i.split("|", 1)
                 uid, _, rec_lang = rid.partition("@")
                 if uid in self.by_id and (rec_lang or None) == self._wanted_version(uid, lang):
-                    out.append((ver, uid, 1.0 + math.log(max(s, 1e-12))))
+                    out.append((ver, uid, 1.0 - float(d)))
             return out
 
         spread = self.records_per_unit
@@ -574,7 +589,6 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
 
     def open_store():
         from chromadb.errors import NotFoundError
-        from llama_index.vector_stores.chroma import ChromaVectorStore
 
         client = chroma_client(settings, fresh)
         unit_name, sent_name = collection_names(settings.embed_model)
@@ -586,7 +600,7 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
                 f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
             ) from None
         own = getattr(client, "_system", None) if fresh and not settings.chroma_host else None
-        return ChromaVectorStore(chroma_collection=unit_coll), sent_coll, own
+        return unit_coll, sent_coll, own
 
     return Index(
         build_id=current["build"],
