@@ -68,9 +68,9 @@ def _ask(question: str, env: dict) -> subprocess.CompletedProcess:
         "with contextlib.redirect_stdout(out):\n"
         f"    assert main(['ask', {question!r}, '--json']) == 0\n"
         "d = json.loads(out.getvalue())\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'llama_index.core')\n"
         "print(json.dumps({'answered': d['answered'], 'retrieved': [r['id'] for r in d['retrieved']],\n"
-        "                  'loaded': [m for m in ('torch', 'sentence_transformers', 'transformers')\n"
-        "                             if m in sys.modules]}))\n"
+        "                  'loaded': [m for m in heavy if m in sys.modules]}))\n"
     )
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}, timeout=600
@@ -82,7 +82,7 @@ def test_a_question_with_the_onnx_backend_never_imports_torch(engine, exported):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["answered"] and d["retrieved"][0] == "GB.334-INS-3-1:d2.5"
-    assert d["loaded"] == [], f"the ONNX query path imported {d['loaded']}"
+    assert d["loaded"] == [], f"the ONNX query path imported {d['loaded']}"  # llama-index: writes the index only
 
 
 @pytest.fixture

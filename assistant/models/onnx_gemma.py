@@ -85,7 +85,7 @@ class OnnxGemmaEmbedder:
         self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        enc = self._tok.encode_batch(texts)
+        enc = [self._tok.encode(texts[0])] if len(texts) == 1 else self._tok.encode_batch(texts)
         ids = np.asarray([e.ids for e in enc], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
         (out,) = self._session.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask})
