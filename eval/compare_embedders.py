@@ -8,7 +8,8 @@ same rankings? Prints figures; not a test (tests/test_onnx_embed.py holds the ch
   how many questions get the identical top-5 unit ids (and the same first unit), hit@1 / hit@5 both ways,
   answered and cited units alike;
 - document vectors: every text the index embeds (each unit in each language, each sentence) through both,
-  cosine and embedding time (what decides which backend builds the index).
+  cosine (with the build times of eval/bench_start.py, what decides which backend builds the index).
+Timings are not taken here: both models share this process (eval/bench_start.py times each alone).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -69,16 +69,10 @@ def main() -> int:
 
     # Query vectors.
     texts = [g["question"] for g in gold]
-    vecs, secs = {}, {}
-    for b, m in models.items():
-        t = time.perf_counter()
-        vecs[b] = np.stack([m.embed_query(x) for x in texts])
-        secs[b] = (time.perf_counter() - t) / len(texts) * 1000
+    vecs = {b: np.stack([m.embed_query(x) for x in texts]) for b, m in models.items()}
     c = cosines(vecs["torch"], vecs["onnx"])
     figures["query_cosine"] = {"min": float(c.min()), "mean": float(c.mean())}
-    figures["query_ms_mean"] = secs
-    print(f"query vectors, {len(texts)} gold questions: cosine torch/onnx min {c.min():.7f}, mean {c.mean():.7f}; "
-          f"mean embed time torch {secs['torch']:.0f} ms, onnx {secs['onnx']:.0f} ms")  # fmt: skip
+    print(f"query vectors, {len(texts)} gold questions: cosine torch/onnx min {c.min():.7f}, mean {c.mean():.7f}")
 
     # Rankings and answers through each backend (same index, same engine otherwise).
     answers, rows = {}, {}
@@ -122,16 +116,13 @@ def main() -> int:
 
     if not args.no_documents:
         docs = [r[1] for r in _unit_records(index.units)] + [s["text"] for s in _sentence_records(index.units)]
-        dvecs, dsecs = {}, {}
-        for b, m in models.items():
-            t = time.perf_counter()
-            dvecs[b] = np.concatenate([m.embed_documents(docs[i : i + 16]) for i in range(0, len(docs), 16)])
-            dsecs[b] = time.perf_counter() - t
+        dvecs = {
+            b: np.concatenate([m.embed_documents(docs[i : i + 16]) for i in range(0, len(docs), 16)])
+            for b, m in models.items()
+        }
         c = cosines(dvecs["torch"], dvecs["onnx"])
-        figures["documents"] = {"texts": len(docs), "cosine_min": float(c.min()), "cosine_mean": float(c.mean()),
-                                "seconds": dsecs}  # fmt: skip
-        print(f"\ndocument vectors, {len(docs)} texts of the index: cosine min {c.min():.7f}, mean {c.mean():.7f}; "
-              f"embedded in torch {dsecs['torch']:.1f} s, onnx {dsecs['onnx']:.1f} s")  # fmt: skip
+        figures["documents"] = {"texts": len(docs), "cosine_min": float(c.min()), "cosine_mean": float(c.mean())}
+        print(f"\ndocument vectors, {len(docs)} texts of the index: cosine min {c.min():.7f}, mean {c.mean():.7f}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,9 +72,6 @@ class OnnxGemmaEmbedder:
         from tokenizers import Tokenizer
 
         self.prompts = read_prompts(folder)
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tok.enable_truncation(MAX_TOKENS)
-        self._tok.enable_padding(pad_id=0, pad_token="<pad>", direction="right")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
@@ -82,7 +80,27 @@ class OnnxGemmaEmbedder:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         model_file = model_file or onnx_dir(folder) / "model.onnx"
-        self._session = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+        # The session is made in a thread (onnxruntime releases the GIL) while the tokenizer loads here (the
+        # 33 MB tokenizer.json, half a million merges: the GIL is held): on two cores both take about as long.
+        made: dict = {}
+
+        def make_session():
+            try:
+                made["session"] = ort.InferenceSession(str(model_file), opts, providers=["CPUExecutionProvider"])
+            except Exception as e:  # noqa: BLE001 - raised again below, in the caller's thread
+                made["error"] = e
+
+        maker = threading.Thread(target=make_session, name="onnx-session", daemon=True)
+        maker.start()
+        try:
+            self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tok.enable_truncation(MAX_TOKENS)
+            self._tok.enable_padding(pad_id=0, pad_token="<pad>", direction="right")
+        finally:
+            maker.join()
+        if "error" in made:
+            raise made["error"]
+        self._session = made["session"]
 
     def _run(self, texts: list[str]) -> np.ndarray:
         enc = [self._tok.encode(texts[0])] if len(texts) == 1 else self._tok.encode_batch(texts)
