@@ -130,3 +130,19 @@ def test_models_list_and_export_are_idempotent(exported):
     assert r.returncode == 0 and "checked ONNX export" in r.stdout, r.stderr
     r = subprocess.run([sys.executable, "-m", "assistant", "models", "list"], cwd=ROOT, capture_output=True, text=True)
     assert "embeddinggemma: installed, ONNX export checked" in r.stdout
+
+
+def test_a_retrieval_question_reads_sentence_vectors_once(engine, monkeypatch):
+    """With reranking on, the candidates' sentence vectors are read from Chroma once and serve both the
+    reranker and the choice of quoted sentences (they were read twice)."""
+    calls = []
+    read = engine.index.sentence_vectors
+
+    def counting(unit_ids, lang=None):
+        calls.append(list(unit_ids))
+        return read(unit_ids, lang)
+
+    monkeypatch.setattr(engine.index, "sentence_vectors", counting)
+    a = engine.ask(QUERIES[1])
+    assert a.answered and a.citations[0].unit.id == "GB.334-INS-3-1:d2.5"
+    assert len(calls) == 1 and len(calls[0]) == engine.settings.rerank_depth, calls
