@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent.parent
 
 EmbedModel = Literal["embeddinggemma", "e5-small"]
+# EmbeddingGemma's runtime: `onnx` (onnxruntime over the export made at install, no torch), `torch`
+# (sentence-transformers), or `auto`: onnx when the export and onnxruntime are there, else torch (logged).
+EmbedBackend = Literal["auto", "onnx", "torch"]
 # auto: `local` when a chat model is installed and llama.cpp is importable, else `extractive`.
 AnswerMode = Literal["auto", "extractive", "local", "openai"]
 
@@ -29,6 +32,8 @@ class Settings(BaseSettings):
     models_dir: Path = ROOT / "models"
 
     embed_model: EmbedModel = "embeddinggemma"
+    embed_backend: EmbedBackend = "auto"
+    embed_threads: int | None = Field(None, ge=1, le=64)  # onnxruntime intra-op threads (default: the cores)
 
     # Chroma: embedded PersistentClient under index_dir unless a server host is set.
     chroma_host: str | None = None

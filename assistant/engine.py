@@ -90,13 +90,13 @@ class Engine:
 
         No model is loaded here: the embedder on the first retrieval, the language model on the first
         answer it writes. Look-ups ("paragraph 12", "GB.334/INS/4") and structural answers load neither."""
-        from .models.embed import LazyEmbedder
+        from .models.embed import for_settings
         from .models.llm import backend_name
         from .search.index import load_index
 
         self.settings = settings
         self.index = index or load_index(settings)
-        self.embedder = embedder or LazyEmbedder(settings.embed_model, settings.models_dir)
+        self.embedder = embedder or for_settings(settings)
         self.retriever = Retriever(self.index, self.embedder, settings)
         docs = self.index.documents
         self.symbol = docs[0].symbol if len(docs) == 1 else "the corpus"
@@ -108,7 +108,6 @@ class Engine:
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
         self._judge = None
-        self._reranker = None
 
     @property
     def llm(self):
@@ -290,20 +289,23 @@ class Engine:
             return s.refusal_threshold_cross
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
-    def _rerank(self, r, question: str, lang: str) -> list:
-        """The retrieved hits reordered by the reranking stage (search/rerank.py)."""
-        from .search.rerank import make_postprocessor, rerank, signal_matrix
+    def _rerank(self, r, question: str, lang: str, sentences: list | None = None) -> list:
+        """The retrieved hits reordered by the reranking stage (search/rerank.py): the order its llama-index
+        postprocessor gives, computed without building nodes (importing llama-index costs a one-shot question
+        about 1.5 s). `sentences`: the hits' sentence vectors when already read (else read here)."""
+        from .search.rerank import order, signal_matrix
 
-        if self._reranker is None:
-            self._reranker = make_postprocessor(self.settings.rerank_weights)
-        return rerank(r.hits, signal_matrix(r.hits, question, self.sentence_best(r, lang)), self._reranker)
+        matrix = signal_matrix(r.hits, question, self.sentence_best(r, lang, sentences))
+        return [r.hits[i] for i in order(matrix, self.settings.rerank_weights)]
 
-    def sentence_best(self, r, lang: str) -> dict[str, float]:
+    def sentence_best(self, r, lang: str, sentences: list | None = None) -> dict[str, float]:
         """Unit id → the best similarity of the question and one of the unit's sentences (in `lang`'s version)."""
         best: dict[str, float] = {}
         if r.query_vec is None:
             return best
-        for sent, vec in self.index.sentence_vectors([h.unit.id for h in r.hits], lang):
+        if sentences is None:
+            sentences = self.index.sentence_vectors([h.unit.id for h in r.hits], lang)
+        for sent, vec in sentences:
             best[sent["unit"]] = max(best.get(sent["unit"], -1.0), float(vec @ r.query_vec))
         return best
 
@@ -371,7 +373,16 @@ class Engine:
         reranking = s.rerank and mode == "hybrid"
         k = top_k or s.top_k
         r = self.retriever.retrieve(query, mode=mode, k=max(k, s.rerank_depth) if reranking else k, doc=doc, lang=lang)
-        if reranking and r.hits:
+        # The rerank candidates' sentence vectors, read once from the store: the reranker scores them and the
+        # answer quotes from them (the quoted units are among the candidates unless the question names them).
+        read: tuple[set, list] | None = None
+        if reranking and r.hits and r.query_vec is not None:
+            t = time.perf_counter()
+            ids = [h.unit.id for h in r.hits]
+            read = (set(ids), self.index.sentence_vectors(ids, lang))
+            result.timings_ms["sentences_ms"] = (time.perf_counter() - t) * 1000
+            r.hits = self._rerank(r, result.question, lang, read[1])[:k]
+        elif reranking and r.hits:
             r.hits = self._rerank(r, result.question, lang)[:k]
         result.timings_ms.update(r.timings_ms)
         result.evidence, result.evidence_language = r.top_dense, r.evidence_language
@@ -398,9 +409,13 @@ class Engine:
             # question chooses what to quote from them ("And at which conference…?" → the BAPA+40 sentence).
             qvec = self.embedder.embed_query(result.question)
         kind = asked_type(result.question)
+        if read is not None and set(units) <= read[0]:
+            vectors = [(x, v) for x, v in read[1] if x["unit"] in units]
+        else:
+            vectors = self.index.sentence_vectors(list(units), lang)
         picked = A.select_sentences(
             qvec,
-            self.index.sentence_vectors(list(units), lang),
+            vectors,
             units,
             s.max_answer_sentences,
             s.answer_window / 2,

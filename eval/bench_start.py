@@ -2,10 +2,12 @@
 
     python eval/bench_start.py [--runs 3] [--clients 8] [--per-client 20] [--baseline /path/to/other/checkout]
 
-- one-shot look-up (`ask "第12段说了什么" --json`) and one-shot retrieval question: wall time and peak RSS of
-  the whole process, median of --runs (with --baseline, the same commands in another checkout, e.g. the
-  commit before the lazy start, over the same index);
-- index build of the plan, cold: a fresh index folder, no embedding cache;
+Each figure is taken with each EmbeddingGemma runtime (`--backends`, default torch and onnx:
+ILO_EMBED_BACKEND), in the same run:
+- one-shot look-up (`ask "第12段说了什么" --json`, once: it loads no embedder) and one-shot retrieval question:
+  wall time and peak RSS of the whole process, median of --runs (with --baseline, the same commands in
+  another checkout, e.g. the commit before the lazy start, over the same index);
+- index build of the plan, cold (`ingest` into a fresh index folder, no embedding cache);
 - `serve`: peak RSS at rest (after its warm-up, before any request); /v1/ask latency p50 / p95 over the
   gold questions asked one after another; throughput and errors with --clients concurrent clients, each
   asking --per-client gold questions.
@@ -147,6 +149,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs of each one-shot command (median)")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-client", type=int, default=20)
+    ap.add_argument("--backends", default="torch,onnx", help="EmbeddingGemma runtimes to compare (ILO_EMBED_BACKEND)")
     ap.add_argument("--baseline", type=Path, help="another checkout to time the same one-shot commands in")
     ap.add_argument("--skip-build", action="store_true", help="do not time the cold index build")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -158,48 +161,63 @@ def main() -> int:
     if not (Path(env["ILO_INDEX_DIR"]) / "current.json").exists():
         subprocess.run([*py, "ingest", "--quiet"], cwd=ROOT, env=env, check=True)
     gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows: list[tuple[str, str, str, str]] = []  # (what, wall, memory, baseline)
-    figures: dict = {"machine": f"{os.cpu_count()} cores", "answer_mode": env["ILO_ANSWER_MODE"]}
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    envs = {b: {**env, "ILO_EMBED_BACKEND": b} for b in backends}
+    rows: list[tuple[str, list[str]]] = []  # (what, one cell per backend [+ baseline])
+    figures: dict = {"machine": f"{os.cpu_count()} cores", "answer_mode": env["ILO_ANSWER_MODE"], "backends": {}}
+    for b in backends:
+        figures["backends"][b] = {}
 
-    for name, question in (("one-shot look-up", LOOKUP), ("one-shot retrieval question", RETRIEVAL)):
-        wall, mb = median_of(args.runs, [*py, "ask", question, "--json"], env)
-        figures[name] = {"wall_s": wall, "peak_mb": mb}
+    def row(what: str, cells: dict[str, str], base: str = "") -> None:
+        rows.append((what, [cells.get(b, "") for b in backends] + ([base] if args.baseline else [])))
+
+    for name, question, each in (("one-shot look-up", LOOKUP, backends[:1]), ("one-shot retrieval question",
+                                                                              RETRIEVAL, backends)):  # fmt: skip
+        cells = {}
+        for b in each:  # a look-up loads no embedder: once is enough
+            wall, mb = median_of(args.runs, [*py, "ask", question, "--json"], envs[b])
+            figures["backends"][b][name] = {"wall_s": wall, "peak_mb": mb}
+            cells[b] = f"{wall:.1f} s, {mb / 1024:.2f} GB"
         base = ""
         if args.baseline:
             bwall, bmb = median_of(args.runs, [str(args.baseline / ".venv/bin/python"), "-m", "assistant", "ask",
                                                question, "--json"], env, args.baseline)  # fmt: skip
-            figures[name]["baseline"] = {"wall_s": bwall, "peak_mb": bmb}
+            figures[f"{name} baseline"] = {"wall_s": bwall, "peak_mb": bmb}
             base = f"{bwall:.1f} s, {bmb / 1024:.2f} GB"
-        rows.append((f'{name} (`ask "{question}" --json`)', f"{wall:.1f} s", f"{mb / 1024:.2f} GB", base))
+        what = f'{name} (`ask "{question}" --json`)' + (", any backend" if len(each) == 1 < len(backends) else "")
+        row(what, cells, base)
 
     if not args.skip_build:
-        with tempfile.TemporaryDirectory() as folder:
-            wall, mb = whole_process([*py, "ingest", "--quiet"], {**env, "ILO_INDEX_DIR": folder})
-        figures["index build, cold"] = {"wall_s": wall, "peak_mb": mb}
-        rows.append(
-            ("index build of the plan, cold (fresh index folder, no cache)", f"{wall:.1f} s", f"{mb / 1024:.2f} GB", "")
-        )
+        cells = {}
+        for b in backends:
+            with tempfile.TemporaryDirectory() as folder:
+                wall, mb = whole_process([*py, "ingest", "--quiet"], {**envs[b], "ILO_INDEX_DIR": folder})
+            figures["backends"][b]["index build, cold"] = {"wall_s": wall, "peak_mb": mb}
+            cells[b] = f"{wall:.1f} s, {mb / 1024:.2f} GB"
+        row("index build of the plan, cold (`ingest`: fresh index folder, no cache)", cells)
 
-    s = serve_figures(env, gold, args.clients, args.per_client)
-    figures["serve"] = s
-    rows.append(("`serve` start to ready (warm-up included)", f"{s['ready_s']:.1f} s", "", ""))
-    rows.append(("`serve` at rest (after warm-up)", "", f"{s['rest_peak_mb'] / 1024:.2f} GB peak, "
-                 f"{s['rest_mb'] / 1024:.2f} GB now", ""))  # fmt: skip
-    rows.append((f"/v1/ask p50 / p95, {s['n']} gold questions one after another",
-                 f"{s['p50_ms']:.0f} / {s['p95_ms']:.0f} ms", "", ""))  # fmt: skip
-    errors = len(s["errors"])
-    rows.append((f"/v1/ask with {args.clients} concurrent clients × {args.per_client} questions",
-                 f"{s['throughput']:.1f} answers/s, {s['answered']} answered, {errors} errors",
-                 f"{s['peak_mb'] / 1024:.2f} GB peak", ""))  # fmt: skip
+    served = {}
+    for b in backends:
+        served[b] = figures["backends"][b]["serve"] = serve_figures(envs[b], gold, args.clients, args.per_client)
+    row("`serve` start to ready (warm-up included)", {b: f"{s['ready_s']:.1f} s" for b, s in served.items()})
+    row("`serve` at rest (after warm-up), peak / now",
+        {b: f"{s['rest_peak_mb'] / 1024:.2f} / {s['rest_mb'] / 1024:.2f} GB" for b, s in served.items()})  # fmt: skip
+    n = len(gold)
+    row(f"/v1/ask p50 / p95, {n} gold questions one after another",
+        {b: f"{s['p50_ms']:.0f} / {s['p95_ms']:.0f} ms" for b, s in served.items()})  # fmt: skip
+    row(f"/v1/ask with {args.clients} concurrent clients × {args.per_client} questions",
+        {b: f"{s['throughput']:.1f} answers/s, {s['answered']} answered, {len(s['errors'])} errors, "
+            f"{s['peak_mb'] / 1024:.2f} GB peak" for b, s in served.items()})  # fmt: skip
 
-    header = "| | time | memory |" + (" before (--baseline) |" if args.baseline else "")
+    header = "| | " + " | ".join(f"ILO_EMBED_BACKEND={b}" for b in backends) + " |"
+    header += " before (--baseline) |" if args.baseline else ""
     print(header)
-    print("|---|---|---|" + ("---|" if args.baseline else ""))
-    for what, wall, mem, base in rows:
-        print(f"| {what} | {wall} | {mem} |" + (f" {base} |" if args.baseline else ""))
+    print("|---|" + "---|" * (len(backends) + bool(args.baseline)))
+    for what, cells in rows:
+        print(f"| {what} | " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
-    return 1 if s["errors"] else 0
+    return 1 if any(s["errors"] for s in served.values()) else 0
 
 
 if __name__ == "__main__":

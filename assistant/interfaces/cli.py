@@ -190,9 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--full", action="store_true", help="also recompute the embedding model's sha256 digests")
     doc.set_defaults(func=cmd_doctor)
 
-    mod = sub.add_parser("models", help="install or list the offline models")
-    mod.add_argument("action", choices=["install", "list"])
+    mod = sub.add_parser(
+        "models",
+        help="install or list the offline models; `install embeddinggemma` also exports it to ONNX (`export` alone "
+        "for a model installed before)",
+    )
+    mod.add_argument("action", choices=["install", "export", "list"])
     mod.add_argument("name", nargs="?", default="embeddinggemma")
+    mod.add_argument("--force", action="store_true", help="export: export again even when a checked export exists")
     mod.set_defaults(func=cmd_models)
     return p
 

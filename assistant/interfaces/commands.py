@@ -450,10 +450,36 @@ def cmd_models(args) -> int:
     if args.action == "install":
         path = weights.install(args.name, s.models_dir)
         print(f"{args.name} installed and verified in {path}")
-    else:
+    if args.action in ("install", "export") and args.name == "embeddinggemma":
+        return _export_onnx(s, args.force)
+    if args.action == "export":
+        return fail(f"only embeddinggemma has an ONNX export, not {args.name!r}", EXIT_USAGE)
+    if args.action == "list":
+        from ..models.onnx_gemma import is_exported
+
         for name in weights.MODELS:
             state = "installed" if weights.is_installed(s.models_dir, name) else "not installed"
+            if name == "embeddinggemma" and weights.is_installed(s.models_dir, name):
+                exported = is_exported(weights.model_dir(s.models_dir, name))
+                state += ", ONNX export checked" if exported else ", no ONNX export"
             print(f"{name}: {state} ({weights.MODELS[name].licence})")
+    return 0
+
+
+def _export_onnx(s, force: bool = False) -> int:
+    """EmbeddingGemma's ONNX export (queries without torch), made once and checked against the torch path;
+    idempotent, so `make setup` runs it on a machine where the model was installed before."""
+    from ..models import onnx_gemma, weights
+
+    folder = weights.require(s.models_dir, "embeddinggemma")
+    if onnx_gemma.is_exported(folder) and not force:
+        print(f"embeddinggemma: checked ONNX export in {onnx_gemma.onnx_dir(folder)}")
+        return 0
+    try:
+        target = onnx_gemma.export(folder, force=force)
+    except onnx_gemma.ExportRejected as e:
+        return fail(str(e))
+    print(f"embeddinggemma: ONNX export written and checked in {target}")
     return 0
 
 
@@ -566,9 +592,9 @@ def _engine_for_mode(settings, mode: str, base):
 
 def _judge(settings, engine):
     from ..answers.judge import SupportJudge
-    from ..models.embed import get_embedder
+    from ..models.embed import for_settings
 
-    embedder = engine.embedder if engine else get_embedder(settings.embed_model, settings.models_dir)
+    embedder = engine.embedder if engine else for_settings(settings)
     return SupportJudge(embedder, settings.support_threshold)
 
 
@@ -650,7 +676,7 @@ def _translate(s, docs: list, target: str, quiet: bool, index: bool = True) -> i
     from ..documents import corpus as C
     from ..documents.terms import load_terms
     from ..documents.versions import read_versions, write_version
-    from ..models.embed import get_embedder
+    from ..models.embed import for_settings
     from ..models.llm import backend_name, make_llm
     from ..search.index import build_index
     from ..translation.translate import TranslationCache, as_version, translate_units
@@ -663,7 +689,7 @@ def _translate(s, docs: list, target: str, quiet: bool, index: bool = True) -> i
         )
     model = backend_name(s)
     terms = load_terms(s.corpus_dir)
-    embedder = get_embedder(s.embed_model, s.models_dir)
+    embedder = for_settings(s)
     cache = TranslationCache(s.index_dir / "cache" / "translations.sqlite")
     try:
         for d in docs:

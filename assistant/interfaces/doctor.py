@@ -1,9 +1,9 @@
 """`python -m assistant doctor`: check the installation and the data, and say what to do about each problem.
 
-Checks: the embedding model (present and verified; `--full` recomputes the digests), the chat model and
-llama.cpp when they are configured or installed, the OpenAI-compatible server in `openai` mode, the Chroma
-server when one is configured, the index (readable, built with the configured model, every record present),
-every manifest document indexed and up to date, and the free disk space. Nothing is changed.
+Checks: the embedding model (present and verified; `--full` recomputes the digests; EmbeddingGemma's ONNX
+export), the chat model and llama.cpp when they are configured or installed, the OpenAI-compatible server in
+`openai` mode, the Chroma server when one is configured, the index (readable, built with the configured model,
+every record present), every manifest document indexed and up to date, and the free disk space. Nothing is changed.
 """
 
 from __future__ import annotations
@@ -47,6 +47,24 @@ def check_embedding_model(s, full: bool = False) -> Check:
                 False, f"embedding model {name}: {file} does not match its sha256", f"remove {folder}, then {install}"
             )
     return Check(True, f"embedding model {name} ({'digests recomputed' if full else 'verified at install'})")
+
+
+def check_onnx_export(s) -> list[Check]:
+    """EmbeddingGemma's ONNX export (queries without torch), unless torch is asked for."""
+    import importlib.util
+
+    from ..models import onnx_gemma, weights
+
+    name = s.embed_model
+    if name != "embeddinggemma" or s.embed_backend == "torch" or not weights.is_installed(s.models_dir, name):
+        return []
+    folder = weights.model_dir(s.models_dir, name)
+    if not onnx_gemma.is_exported(folder):
+        return [Check(False, f"embedding model {name}: no ONNX export in {onnx_gemma.onnx_dir(folder)} (questions "
+                      "load torch, seconds slower)", f"run: python -m assistant models export {name}")]  # fmt: skip
+    if importlib.util.find_spec("onnxruntime") is None:
+        return [Check(False, "onnxruntime is not installed (questions load torch)", "run: pip install -e .")]
+    return [Check(True, f"embedding model {name}: ONNX export checked against torch (questions run without torch)")]
 
 
 def check_chat(s) -> list[Check]:
@@ -129,7 +147,7 @@ def check_index(s) -> list[Check]:
         index = I.load_index(s)
     except I.IndexError_ as e:
         return [Check(False, f"index: {str(e).split('; run:')[0]}", rebuild)]
-    if not I._complete(index.unit_store._collection, index.sentence_collection, current):
+    if not I._complete(index.unit_collection, index.sentence_collection, current):
         return [Check(False, f"index build {current['build']}: the vector store lacks some of its records", rebuild)]
     out.append(Check(True, f"index build {current['build']}: {current['units']} units, readable and complete"))
     try:
@@ -160,7 +178,7 @@ def check_disk(s) -> Check:
 
 
 def run_checks(s, full: bool = False) -> list[Check]:
-    checks = [check_embedding_model(s, full), *check_chat(s), *check_chroma_server(s)]
+    checks = [check_embedding_model(s, full), *check_onnx_export(s), *check_chat(s), *check_chroma_server(s)]
     try:
         checks += check_index(s)
     except Exception as e:  # noqa: BLE001 - the doctor reports what it cannot check, it never dies of it

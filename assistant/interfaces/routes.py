@@ -257,6 +257,7 @@ def add_routes(app: FastAPI, settings, holder, gate, error) -> None:
             "documents": [{"id": d.id, "symbol": d.symbol, "units": counts[d.id]} for d in ix.documents],
             "embed_model": settings.embed_model,
             "embedder_loaded": getattr(engine.embedder, "loaded", True),
+            "embed_backend": getattr(engine.embedder, "backend", None),  # onnx or torch once loaded
             "answer_mode": settings.answer_mode,
             "backend": engine.backend,
             "workers": gate.workers,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import sqlite3
@@ -131,8 +130,10 @@ def embed_with_cache(texts: list[str], embedder, cache: EmbeddingCache, progress
 
     hashes = [_text_hash(t) for t in texts]
     known = cache.get(embedder.name, list(dict.fromkeys(hashes)))
-    todo = list(dict.fromkeys(h for h in hashes if h not in known))
     text_of = dict(zip(hashes, texts))
+    # Longest first, so each batch holds texts of about one length and pads little (a sentence batched with a
+    # 1,000-character paragraph would be padded to its length).
+    todo = sorted(dict.fromkeys(h for h in hashes if h not in known), key=lambda h: -len(text_of[h]))
     uses = Counter(hashes)
     tell = on_texts or (lambda n: None)
     tell(sum(n for h, n in uses.items() if h in known))
@@ -280,7 +281,7 @@ def _release_system(system) -> None:
 def _build_locked(
     settings: Settings, pairs, progress: bool, embedder, start: float, on_progress, client
 ) -> BuildReport:
-    from ..models.embed import get_embedder
+    from ..models.embed import for_settings
 
     model = settings.embed_model
     try:
@@ -341,7 +342,7 @@ def _build_locked(
             ver = e["ver"]
             record_path = docs_dir / f"{ver}.json"
             if cache is None:
-                embedder = embedder or get_embedder(model, settings.models_dir)
+                embedder = embedder or for_settings(settings)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
             records = _unit_records(units)
@@ -434,9 +435,10 @@ class Index:
     documents: list[DocumentInfo]
     units: list[Unit]
     sentences: list[dict]
-    # Opens the vector store on first use: (llama-index ChromaVectorStore over the units collection, the
-    # sentences collection, the Chroma system this index alone uses or None). Look-ups never open it, so
-    # they import neither chromadb nor llama-index.
+    # Opens the vector store on first use: (the units collection, the sentences collection, the Chroma system
+    # this index alone uses or None). Look-ups never open it, so they import neither chromadb nor llama-index;
+    # questions query the collections directly (llama-index writes the records at build time only: importing
+    # it costs a one-shot question about 1.5 s).
     open_store: Callable[[], tuple[object, object, object]] = field(repr=False)
     versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
@@ -460,9 +462,29 @@ class Index:
                     self._store = self.open_store()
         return self
 
+    def open_in_background(self) -> None:
+        """Start opening the vector store in a thread (a cold process opens it while the question is embedded:
+        about a second saved); a failure there is raised again by the next `open`."""
+        if self._store is None:
+
+            def opener():
+                try:
+                    self.open()
+                except Exception:  # noqa: BLE001 - the caller's own open() raises it with its message
+                    return
+
+            threading.Thread(target=opener, name="open-vector-store", daemon=True).start()
+
+    @property
+    def unit_collection(self):
+        return self.open()._store[0]
+
     @property
     def unit_store(self):
-        return self.open()._store[0]
+        """llama-index's ChromaVectorStore over the units (for llama-index pipelines; retrieval does not use it)."""
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        return ChromaVectorStore(chroma_collection=self.unit_collection)
 
     @property
     def sentence_collection(self):
@@ -519,26 +541,21 @@ class Index:
         """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given).
         With `lang`, each unit is scored by its version in that language when it has one (same-language
         similarity), else by its original; other versions do not count."""
-        from llama_index.core.vector_stores.types import (
-            FilterOperator,
-            MetadataFilter,
-            MetadataFilters,
-            VectorStoreQuery,
-        )
 
         def query(n: int, vers: list[str] | None):
-            filters = vers and MetadataFilters(
-                filters=[MetadataFilter(key="ver", value=vers, operator=FilterOperator.IN)]
+            res = self.unit_collection.query(
+                query_embeddings=[query_vec.tolist()],
+                n_results=n,
+                where={"ver": {"$in": vers}} if vers else None,
+                include=["distances"],
             )
-            q = VectorStoreQuery(query_embedding=query_vec.tolist(), similarity_top_k=n, filters=filters or None)
-            res = self.unit_store.query(q)
-            # The store reports exp(-distance); in cosine space distance = 1 - cosine.
+            # In cosine space Chroma's distance is 1 - cosine.
             out = []
-            for i, s in zip(res.ids, res.similarities):
+            for i, d in zip(res["ids"][0], res["distances"][0]):
                 ver, rid = i.split("|", 1)
                 uid, _, rec_lang = rid.partition("@")
                 if uid in self.by_id and (rec_lang or None) == self._wanted_version(uid, lang):
-                    out.append((ver, uid, 1.0 + math.log(max(s, 1e-12))))
+                    out.append((ver, uid, 1.0 - float(d)))
             return out
 
         spread = self.records_per_unit
@@ -607,7 +624,6 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
 
     def open_store():
         from chromadb.errors import NotFoundError
-        from llama_index.vector_stores.chroma import ChromaVectorStore
 
         client = chroma_client(settings, fresh)
         unit_name, sent_name = collection_names(settings.embed_model)
@@ -619,7 +635,7 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
                 f"the vector store lacks build {current['build']} ({e}); run: python -m assistant ingest"
             ) from None
         own = getattr(client, "_system", None) if fresh and not settings.chroma_host else None
-        return ChromaVectorStore(chroma_collection=unit_coll), sent_coll, own
+        return unit_coll, sent_coll, own
 
     return Index(
         build_id=current["build"],

@@ -71,6 +71,7 @@ class Retriever:
         dense: list[tuple[str, float]] = []
         qvec = None
         if mode != "keyword":
+            ix.open_in_background()  # a cold process: the store opens while the question is embedded
             t = time.perf_counter()
             qvec = self.embedder.embed_query(query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
