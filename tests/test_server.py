@@ -132,7 +132,10 @@ def test_a_key_is_required_when_one_is_set(server):
     assert health["status"] == "ok" and health["documents"][0]["units"] == 74
     assert health["embed_model"] == "embeddinggemma" and health["backend"] == "extractive"
     assert httpx.get(f"{url}/").status_code == 200  # the chat window (no login on 127.0.0.1)
-    assert httpx.get(f"{url}/docs").status_code == 200
+    docs = httpx.get(f"{url}/docs")
+    # Swagger UI comes from this server, not a CDN: the page works on a machine without internet.
+    assert docs.status_code == 200 and "/docs-static/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert httpx.get(f"{url}/docs-static/swagger-ui-bundle.js").status_code == 200
 
 
 def test_limits_give_clear_errors(server):

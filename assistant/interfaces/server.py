@@ -63,6 +63,26 @@ def _ui_module():
     return module
 
 
+def add_offline_docs(app) -> None:
+    """The OpenAPI page at /docs with Swagger UI served from the installed swagger-ui-bundle package:
+    FastAPI's default page loads it from a CDN, which machines without internet cannot reach (a blank page)."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-static", StaticFiles(directory=str(swagger_ui_path)), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} — API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
+
+
 def create_app(settings: Settings, holder=None, with_ui: bool = True):
     """The FastAPI app: the API routes (routes.py) and, with `with_ui`, the chat window mounted at /."""
     from fastapi import FastAPI, Request
@@ -78,7 +98,9 @@ def create_app(settings: Settings, holder=None, with_ui: bool = True):
         title="ILO document assistant",
         version="1",
         description="Answers with paragraph citations from the ILO papers in the corpus. The chat window is at /.",
+        docs_url=None,
     )
+    add_offline_docs(app)
 
     def error(status: int, message: str, kind: str = "invalid_request_error", headers=None) -> Response:
         return Response(error_body(status, message, kind), status, headers, media_type="application/json")
