@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Keyword weight in the fusion, scaled by how much of the question the corpus vocabulary covers
     # (an English question over the Chinese text covers little, so BM25 barely counts there).
     keyword_weight: float = 1.0
+    # Keyword search also looks for the other forms of a term-base name the question uses (Turin Centre →
+    # International Training Centre of the ILO, 都灵中心).
+    term_synonyms: bool = True
     # Reranking (search/rerank.py): the best `rerank_depth` fused candidates are reordered by a weighted sum of
     # signals, weights fitted on the development part by eval/fit_rerank.py ({"fused": 1} alone: no change).
     rerank: bool = True

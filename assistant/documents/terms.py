@@ -91,14 +91,19 @@ def _names_form(form: str, question: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", question, re.I) is not None
 
 
-def term_synonyms(question: str, terms: list[Term], lang: str | None) -> list[str]:
-    """The other forms of every term the question names, in the searched language (`lang`; None: both):
-    "Turin Centre" adds "International Training Centre of the ILO" and "ITC-ILO" to an English search and
-    都灵中心 to a Chinese one, so keyword search meets the name the text uses."""
+def term_synonyms(question: str, terms: list[Term], lang: str | None, known=None) -> list[str]:
+    """The other forms of every term the question names by a form the searched text does not use
+    (`known(form)` False; all when `known` is None), in the searched language (`lang`; None: both): "Turin
+    Centre" adds "International Training Centre of the ILO" to an English search and 都灵中心 to a Chinese
+    one, so keyword search meets the name the text uses. A name the text uses already adds nothing."""
     out: list[str] = []
     for t in terms:
-        named = any(_names_form(e, question) for e in t.en) or any(z in question for z in t.zh)
-        if named:
+        named = [e for e in t.en if _names_form(e, question)] + [z for z in t.zh if z in question]
+        if named and not all(known(f) for f in named) if known else named:
             forms = {"zh": t.zh, "en": t.en}.get(lang or "", t.zh + t.en)
-            out += [f for f in forms if f.lower() not in question.lower() and f not in out]
+            out += [
+                f
+                for f in forms
+                if f.lower() not in question.lower() and f not in out and (_names_form(f, f) or f in t.zh)
+            ]
     return out

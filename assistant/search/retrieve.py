@@ -81,7 +81,9 @@ class Retriever:
         t = time.perf_counter()
         bm25, tokenizer = ix.bm25_for(lang)
         searched = lang if lang in ix.languages else None  # None: the originals, in whatever languages they are
-        tokens = tokenizer(" ".join([query, *term_synonyms(query, self.terms, searched)]))
+        known = lambda form: all(t in bm25.postings for t in tokenizer(form))  # noqa: E731
+        synonyms = term_synonyms(query, self.terms, searched, known) if s.term_synonyms else []
+        tokens = tokenizer(" ".join([query, *synonyms]))
         kw_scores = bm25.scores(tokens)
         if doc is not None:
             kw_scores = np.where([u.doc == doc for u in ix.units], kw_scores, 0.0)
