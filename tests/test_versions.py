@@ -317,7 +317,7 @@ def test_a_translated_sentence_that_splits_in_two_stays_in_the_place_of_its_sour
     assert sentence_pairs(unit, "en") == list(zip(zh, english, strict=True))
     quoted = Citation(unit, 0.9, [english[1], english[0]], lang="en", original="zh").to_dict()
     assert quoted["quote_original"] == [zh[1], zh[0]]
-    # A version whose recorded sources are not the unit's sentences is split on its own, never forced into place.
+    # A version with fewer records than the unit has sentences is split on its own, never forced into place.
     stale = Version(PLAN, "en", mt.texts, mt.provenance, {"sentences": records[1:]})
     assert next(u for u in attach(units, {"en": stale}) if u.id == p10.id).aligned == ()
 

@@ -107,9 +107,10 @@ class Version:
 
     def placed_sentences(self, unit: Unit) -> tuple[str, ...] | None:
         """The unit's translation sentence by sentence, in the places of the original's sentences, when the
-        version records it (a machine translation) and its sources are the unit's sentences; else None."""
+        version records it (a machine translation) with one entry per sentence of the unit; else None. (A
+        sentence of the original edited since keeps its place: its translation is as stale either way.)"""
         records = [s for s in self.meta.get("sentences", ()) if s.get("unit") == unit.id]
-        if not records or [s.get("source") for s in records] != unit.sentences():
+        if not records or len(records) != len(unit.sentences()):
             return None
         return tuple(s["text"] for s in records)
 
