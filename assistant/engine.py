@@ -398,8 +398,12 @@ class Engine:
                 self._refuse(result, lang, doc)
                 return
             top = r.hits[0].dense
+            # The title shares words with many questions ("conference", "development cooperation") but answers
+            # only questions about itself, which rank it first.
             candidates = [
-                h.unit for h in r.hits[: s.max_answer_units] if h is r.hits[0] or h.dense >= top - s.answer_window
+                h.unit
+                for h in r.hits[: s.max_answer_units]
+                if h is r.hits[0] or (h.dense >= top - s.answer_window and h.unit.kind != "title")
             ]
         t = time.perf_counter()
         units = {u.id: u for u in candidates}

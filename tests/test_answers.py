@@ -118,6 +118,7 @@ def test_follow_up_uses_the_conversation(engine):
     a = engine.ask("And which conference is it to be promoted at?", history)
     assert "South-South" in a.standalone
     assert f"{DOC}:d2.5" in [r["id"] for r in a.retrieved[:3]]
+    assert "BAPA+40" in a.answer and "[Title]" not in a.answer  # the title says "Conference" but answers nothing
 
 
 def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_footnote(engine):
