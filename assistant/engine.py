@@ -392,7 +392,8 @@ class Engine:
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
         else:
-            threshold = self.refusal_threshold(lang, r.evidence_language)
+            # Judged on the asked language: a French question over the English version is cross-lingual.
+            threshold = self.refusal_threshold(language_of(result.question), r.evidence_language)
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
                 self._refuse(result, lang, doc)

@@ -136,6 +136,14 @@ def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
     assert counted.answered and "¶16" in {c.unit.label for c in counted.citations}
 
 
+def test_a_french_question_is_answered_from_the_english_version_on_the_cross_lingual_threshold(engine):
+    """No French version: the English one is quoted, and the refusal is judged as French over English text."""
+    a = engine.ask("Quel est le rôle du Centre de Turin ?")
+    assert a.answered and a.language == "en" and a.evidence_language == "en"
+    assert {"D1.4", "D4.1"} & {c.unit.label for c in a.citations}
+    assert not engine.ask("Quelle est la capitale de la France ?").answered
+
+
 def test_a_follow_up_picking_from_a_list_reads_the_list_question():
     """A pick such as "the third one" points into the earlier answer's list; one naming its topic stands alone."""
     from assistant.answers.followup import standalone_question
