@@ -11,6 +11,7 @@ from pathlib import Path
 TERMBASE = "termbase.tsv"
 # A Chinese term followed by its acronym in parentheses, as the paper writes them.
 _PAPER_PAIR = re.compile(r"([\u4e00-\u9fff《》]{2,30})\s*[(（]([A-Z][A-Za-z+\-/&0-9]{1,15})[)）]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "’": "'"})
 
 
@@ -83,12 +84,15 @@ def paper_acronyms(text: str) -> list[tuple[str, str]]:
     return [(m[1], m[2]) for m in _PAPER_PAIR.finditer(text)]
 
 
+def _specific(form: str) -> bool:
+    """A Chinese form, an English name of several words, or an acronym: not a single common word such as
+    "Conference" or "constituents", too loose to stand for a term."""
+    return bool(_CJK.search(form)) or " " in form or any(c.isupper() for c in form[1:])
+
+
 def _names_form(form: str, question: str) -> bool:
-    """The question names a term by this English form: a whole-word match of a name of several words or of
-    an acronym (a single common word such as "Conference" or "constituents" is too loose a trigger)."""
-    if " " not in form and not any(c.isupper() for c in form[1:]):
-        return False
-    return re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", question, re.I) is not None
+    """The question names a term by this (specific) English form, as whole words."""
+    return _specific(form) and re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", question, re.I) is not None
 
 
 def term_synonyms(question: str, terms: list[Term], lang: str | None, known=None) -> list[str]:
@@ -99,11 +103,8 @@ def term_synonyms(question: str, terms: list[Term], lang: str | None, known=None
     out: list[str] = []
     for t in terms:
         named = [e for e in t.en if _names_form(e, question)] + [z for z in t.zh if z in question]
-        if named and not all(known(f) for f in named) if known else named:
-            forms = {"zh": t.zh, "en": t.en}.get(lang or "", t.zh + t.en)
-            out += [
-                f
-                for f in forms
-                if f.lower() not in question.lower() and f not in out and (_names_form(f, f) or f in t.zh)
-            ]
+        if not named or (known is not None and all(known(f) for f in named)):
+            continue
+        forms = {"zh": t.zh, "en": t.en}.get(lang or "", t.zh + t.en)
+        out += [f for f in forms if _specific(f) and f.lower() not in question.lower() and f not in out]
     return out

@@ -451,6 +451,9 @@ class Index:
         self._bm25: BM25 | None = None
         self._store: tuple[object, object, object] | None = None
         self._lock = threading.Lock()
+        # Languages of the language versions the build holds (besides the documents' own): fixed per build,
+        # and read on every question (reading language, keyword search), so found once here.
+        self.languages: set[str] = {lang for u in self.units for lang, _, _ in u.versions}
         self.records_per_unit = 1 + len(self.languages)  # unit records in the store: the original and each version
 
     def open(self) -> Index:
@@ -515,11 +518,6 @@ class Index:
         view._store = (*store[:2], None)
         view.records_per_unit = self.records_per_unit
         return view
-
-    @property
-    def languages(self) -> set[str]:
-        """Languages of the language versions the build holds (besides the documents' own)."""
-        return {lang for u in self.units for lang, _, _ in u.versions}
 
     def bm25_for(self, lang: str | None) -> tuple[BM25, object]:
         """(BM25, tokenizer) over the units in a version language (a unit without that version keeps its
