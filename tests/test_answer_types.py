@@ -72,3 +72,13 @@ def test_a_structural_count_answers_only_what_the_structure_holds():
         assert aggregate.answer(question, units, "en") is None, question
     for question in ("What are the deliverables of focus area 3?", "第三个重点领域有哪些可交付成果？"):
         assert [u.label for u, _ in aggregate.answer(question, units, "en").quoted] == ["D3.1", "D3.2"], question
+
+
+def test_who_holds_a_post_wants_a_name_not_the_post():
+    """A question like "Who is the Director-General?" is not answered by a sentence that names the post;
+    "who will coordinate" is answered by an office."""
+    post = "The Governing Body requested the Director-General to take its guidance into account."
+    for question in ("Who is the Director-General of the ILO?", "主管外地办事机构和伙伴关系的副局长是谁？"):
+        assert lacks_answer(question, [post]), question
+    assert not lacks_answer("Who is the Director-General of the ILO?", ["Mr Guy Ryder, Director-General."])
+    assert not lacks_answer("Who will be responsible for coordinating the work?", [post])

@@ -84,7 +84,13 @@ _COUNTRIES = (
     "尼日利亚|埃及|肯尼亚|埃塞俄比亚"
 )
 # A person's name, as opposed to a post: only an honorific or a transcribed name marks it.
-_ASKS_NAME = re.compile(r"\bname\b|姓名|名字|叫什么", re.I)
+# "Who is the Director-General?" / "副局长是谁？" asks who holds a post: a person's name, not an office.
+_POST = r"(?:deputy )?(?:director|head|chair|chairperson|president|secretary|coordinator|minister|manager|officer)"
+_ASKS_NAME = re.compile(
+    rf"\bname\b|姓名|名字|叫什么|\bwho (?:is|was|will be) (?:the |its )?(?:[\w-]+ )?{_POST}"
+    r"|(?:局长|司长|主席|主任|秘书长|协调员|部长|主管)(?:现在)?是谁",
+    re.I,
+)
 _NAME = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Sir|Madam)\.?\s+[A-Z]|先生|女士|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,6}")
 HOLDS = {
     "person": _NAME,
