@@ -324,6 +324,20 @@ class Engine:
         notes = list({n.id: n for n in notes if n is not None}.values())
         return notes if sources else [n for n in notes if holds(kind, A.text_in(n, lang), question)]
 
+    def _holding_below(self, close, candidates, kind: str | None, question: str, lang: str) -> list:
+        """When none of the units to quote holds the kind of answer asked for, the first close hit below them
+        that does, in its text or its footnotes ('which GB paper was the 2015-18 strategy?': ¶10 by fn 6, ranked
+        fourth); nothing otherwise."""
+        if kind not in CHECKED or any(self._unit_holds(kind, u, question, lang) for u in candidates):
+            return []
+        below = (h.unit for h in close if h.unit not in candidates)
+        return next(([u] for u in below if self._unit_holds(kind, u, question, lang)), [])
+
+    def _unit_holds(self, kind: str, unit, question: str, lang: str) -> bool:
+        notes = (self.index.by_id.get(f"{unit.doc}:fn{n}") for n in unit.footnotes)
+        texts = [A.text_in(unit, lang), *(A.text_in(n, lang) for n in notes if n is not None)]
+        return any(holds(kind, t, question) for t in texts)
+
     def _holds_with_notes(self, kind: str, sent: dict, units: dict, question: str, lang: str) -> bool:
         """Whether a sentence holds the kind of answer asked for, in itself or in a footnote it cites (¶10's
         "2015-18 strategy⁶" holds a document symbol through fn 6)."""
@@ -389,6 +403,7 @@ class Engine:
         result.retrieved = [
             {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
         ]
+        below: list = []  # a unit ranked below those quoted, quoted because it alone holds the asked kind of answer
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
         else:
@@ -401,11 +416,12 @@ class Engine:
             top = r.hits[0].dense
             # The title shares words with many questions ("conference", "development cooperation") but answers
             # only questions about itself, which rank it first.
-            candidates = [
-                h.unit
-                for h in r.hits[: s.max_answer_units]
-                if h is r.hits[0] or (h.dense >= top - s.answer_window and h.unit.kind != "title")
+            close = [
+                h for h in r.hits[:k] if h is r.hits[0] or (h.dense >= top - s.answer_window and h.unit.kind != "title")
             ]
+            candidates = [h.unit for h in close[: s.max_answer_units]]
+            below = self._holding_below(close, candidates, asked_type(result.question), result.question, lang)
+            candidates += below
         t = time.perf_counter()
         units = {u.id: u for u in candidates}
         qvec = r.query_vec if r.query_vec is not None else self.embedder.embed_query(query)
@@ -428,6 +444,7 @@ class Engine:
             prefer=(lambda sent: self._holds_with_notes(kind, sent, units, result.question, lang))
             if kind in CHECKED
             else None,
+            holding=tuple(u.id for u in below),
         )
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]

@@ -81,4 +81,24 @@ def test_who_holds_a_post_wants_a_name_not_the_post():
     for question in ("Who is the Director-General of the ILO?", "主管外地办事机构和伙伴关系的副局长是谁？"):
         assert lacks_answer(question, [post]), question
     assert not lacks_answer("Who is the Director-General of the ILO?", ["Mr Guy Ryder, Director-General."])
-    assert not lacks_answer("Who will be responsible for coordinating the work?", [post])
+    coordinates = "The work will be coordinated by the Office of the Deputy Director-General for Field Operations."
+    assert not lacks_answer("Who will be responsible for coordinating the work?", [coordinates])
+
+
+def test_who_chairs_leads_or_answers_for_something_wants_a_sentence_that_says_so():
+    """An office named without the role asked about is no answer; a sentence saying who holds it is, in the
+    original or the translation."""
+    named = "The ILO takes part in the UNSDG strategic results groups and shares good practice with them."
+    assert lacks_answer("Who chairs the UNSDG strategic results group?", [named])
+    assert lacks_answer("Who will be responsible for coordinating the work?", [named])
+    assert not lacks_answer("Who chairs the group?", ["The group is chaired by UNDP."])
+    assert not lacks_answer("由谁负责协调这项工作？", ["该工作将由主管外地办事机构和伙伴关系的副局长办公室协调。"])
+    assert lacks_answer("2019 年的高级别评估由谁负责？", ["2019 年将对公私伙伴关系进行高级别评估。"])
+
+
+def test_which_companies_wants_named_companies():
+    sector = "Good practices for partnerships between the ILO and the private sector will be disseminated."
+    assert asked_type("Which private companies has the ILO signed agreements with?") == "companies"
+    assert asked_type("哪些企业与国际劳工组织签署了协议？") == "companies"
+    assert lacks_answer("Which companies has the ILO signed agreements with?", [sector])
+    assert not lacks_answer("Which companies has it signed with?", ["It signed with Nestlé S.A. and Acme Ltd."])

@@ -128,6 +128,27 @@ def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_foot
     assert {"¶10", "fn 6"} <= {c.unit.label for c in a.citations}
 
 
+def test_a_unit_ranked_below_those_quoted_is_quoted_when_it_alone_holds_the_answer(engine):
+    """Asked in Chinese, ¶10 (which cites fn 6, the symbol) ranks below three units that hold no symbol: the
+    answer quotes it with the footnote instead of refusing."""
+    a = engine.ask("2015-18 年发展合作战略是哪份文件？")
+    assert a.answered and "GB.329/POL/5" in a.answer
+    assert {"¶10", "fn 6"} <= {c.unit.label for c in a.citations}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who leads the high-level evaluation of public-private partnerships in 2019?",
+        "哪些私营企业与国际劳工组织签署了伙伴关系协议？",
+    ],
+)
+def test_who_holds_a_role_and_which_companies_are_refused_when_the_paper_does_not_say(engine, question):
+    """D2.2 names the evaluation but not who leads it; ¶24 speaks of the private sector but names no company."""
+    a = engine.ask(question)
+    assert not a.answered and a.citations == []
+
+
 def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
     """D4.1 names Resident Coordinators but never says how many: other numbers in the text are no answer."""
     a = engine.ask("How many Resident Coordinators will receive the ILO's briefings?")

@@ -242,11 +242,13 @@ def select_sentences(
     margin: float,
     first: str | None = None,
     prefer=None,
+    holding: tuple[str, ...] = (),
 ) -> list[tuple[dict, float]]:
     """The sentences closest to the question: the best of the best-ranked unit (`first`), the best of any
     other unit close to the overall best, then the rest while within the margin; returned in reading order.
     A quoted unit none of whose quoted sentences holds the kind of answer asked for (`prefer(sentence)`: the
-    date, the count, in the sentence or in the footnote it cites) also gives its best sentence that does."""
+    date, the count, in the sentence or in the footnote it cites) also gives its best sentence that does, and so
+    does each unit in `holding` (a unit ranked lower, quoted because it alone holds that kind of answer)."""
     if not sentences:
         return []
     scored = sorted(((s, float(v @ qvec)) for s, v in sentences), key=lambda x: -x[1])
@@ -265,7 +267,7 @@ def select_sentences(
             chosen[s["id"]] = (s, sc)
             seen_units.add(s["unit"])
     if prefer is not None:
-        for uid in seen_units:
+        for uid in [*seen_units, *holding]:
             if not any(prefer(s) for s, _ in chosen.values() if s["unit"] == uid):
                 holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s)), None)
                 if holding is not None:

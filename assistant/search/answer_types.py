@@ -36,6 +36,11 @@ _ASKS: list[tuple[str, str]] = [
         r"\b(?:which|what) countries\b|\bmember(?:s| states) of\b"
         r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|成员国有哪些",
     ),
+    (
+        "companies",
+        r"\b(?:which|what) (?:private |multinational )?(?:companies|firms|enterprises|corporations|businesses)\b"
+        r"|哪(?:些|几家|一家|家)(?:私营|私人|跨国)?(?:公司|企业)",
+    ),
     ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
     (
         "person",
@@ -129,8 +134,40 @@ HOLDS = {
     ),
     "symbol": re.compile(r"\bGB\.\d{3}/|\bILC\.\d{3}/|\b[A-Z]{2,}/\d|\bA/RES/|第\s*\d+\s*号|决议"),
 }
+# "Who chairs / leads / is responsible for X?" asks who holds that role: a sentence that does not say who
+# chairs, leads, coordinates or answers for it does not answer, whichever office it names. Each role in both
+# languages, since the reader's version may be the original or a translation.
+_ROLES = [
+    re.compile(r"\bchair(?:s|ed|ing|person|man|woman)?\b|\bpresid(?:e|es|ed|ing)\b|主持|主席", re.I),
+    re.compile(r"\blead(?:s|ing|er|ership)?\b|\bled by\b|\bhead(?:s|ed)\b|牵头|领导|带头|率领|主导", re.I),
+    re.compile(r"\bresponsib|\bin charge\b|\boversee|\bmanag(?:e|es|ed|ing)\b|负责|主管", re.I),
+    re.compile(r"\bcoordinat|协调", re.I),
+]
+# A company named as such: a capitalised name with its legal form, or a Chinese name ending in 公司/集团.
+_COMPANY = re.compile(
+    r"\b[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,4}\s+(?:Inc|Ltd|LLC|plc|AG|GmbH|S\.A|Corporation|Corp|Limited)\b"
+    r"|[\u4e00-\u9fff]{2,8}(?:有限公司|股份公司|集团公司)"
+)
+
+
+def _asked_roles(question: str) -> list[re.Pattern]:
+    return [r for r in _ROLES if r.search(question)]
+
+
 # Types that refuse when no quoted sentence (or footnote) holds them; the rest only steer sentence choice.
-CHECKED = ("status", "percentage", "amount", "count", "person", "place", "countries", "day", "date", "symbol")
+CHECKED = (
+    "status",
+    "companies",
+    "percentage",
+    "amount",
+    "count",
+    "person",
+    "place",
+    "countries",
+    "day",
+    "date",
+    "symbol",
+)
 
 
 def asked_type(question: str) -> str | None:
@@ -185,8 +222,14 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
     """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
     if kind not in CHECKED:
         return True
-    if kind == "person" and not _ASKS_NAME.search(question):
-        return True  # "who" is often answered by an office or a body: only a name asked for is checked
+    if kind == "person":
+        roles = _asked_roles(question)
+        if roles and not any(r.search(text) for r in roles):
+            return False
+        # "who" is often answered by an office or a body: only a name asked for needs one
+        return not _ASKS_NAME.search(question) or bool(_NAME.search(text))
+    if kind == "companies":
+        return bool(_COMPANY.search(text))
     if kind == "count":
         return _holds_count(text, question)
     return bool(HOLDS[kind].search(text))
