@@ -102,3 +102,12 @@ def test_which_companies_wants_named_companies():
     assert asked_type("哪些企业与国际劳工组织签署了协议？") == "companies"
     assert lacks_answer("Which companies has the ILO signed agreements with?", [sector])
     assert not lacks_answer("Which companies has it signed with?", ["It signed with Nestlé S.A. and Acme Ltd."])
+
+
+def test_an_enumerated_list_is_found_from_any_of_its_items():
+    from assistant.answers.answer import enumeration
+
+    items = ["Before.", "It discussed four questions: (a) one;", "(b) two;", "(c) three.", "After."]
+    assert list(enumeration(items, 2)) == [1, 2, 3] == list(enumeration(items, 1))
+    assert list(enumeration(items, 4)) == [4]
+    assert list(enumeration(["这很重要：(1) 甲；", "(2) 乙；", "(3) 丙。"], 0)) == [0, 1, 2]

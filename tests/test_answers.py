@@ -149,6 +149,16 @@ def test_who_holds_a_role_and_which_companies_are_refused_when_the_paper_does_no
     assert not a.answered and a.citations == []
 
 
+@pytest.mark.parametrize(
+    "question", ["What were the four questions the Conference discussed?", "大会讨论了哪四个问题？"]
+)
+def test_a_question_asking_for_several_things_gets_the_whole_list(engine, question):
+    """¶3 lists the Conference's questions (a) to (d), one sentence each: all four are quoted, not the closest."""
+    a = engine.ask(question)
+    quoted = next(c for c in a.citations if c.unit.label == "¶3").sentences
+    assert [q.lstrip()[:3] for q in quoted[1:]] == ["(b)", "(c)", "(d)"] and "(a)" in quoted[0]
+
+
 def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
     """D4.1 names Resident Coordinators but never says how many: other numbers in the text are no answer."""
     a = engine.ask("How many Resident Coordinators will receive the ILO's briefings?")

@@ -33,9 +33,13 @@ class Citation:
     original: str = ""  # the document's own language
 
     def originals(self) -> list[str | None]:
-        """The original sentence each quoted version sentence renders (None where they do not line up)."""
+        """The original sentence each quoted version sentence renders (None where they do not line up); a
+        whole unit quoted (a look-up) renders the whole original."""
         pairs = sentence_pairs(self.unit, self.lang) or []
         original = {v: o for o, v in reversed(pairs)}  # the first place of a sentence that occurs twice
+        version = self.unit.version(self.lang)
+        if version:
+            original[version[0]] = self.unit.plain_text
         return [original.get(s) for s in self.sentences]
 
     def to_dict(self) -> dict:
@@ -272,6 +276,51 @@ def select_sentences(
                 holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s)), None)
                 if holding is not None:
                     chosen[holding[0]["id"]] = holding
+    return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
+
+
+# An enumerated list inside a unit: "(a) …; (b) …" or "(1) …", its lead carrying the first item ("four
+# questions: (a) …"). A question asking for several things gets the whole list, not its closest item.
+_ITEM = re.compile(r"^\W*[(（](?:[a-z]|[ivx]{1,4}|\d{1,2})[)）]")
+_LEAD = re.compile(r"[:：]\s*[(（](?:a|i|1)[)）]")
+ASKS_SEVERAL = re.compile(
+    r"\b(?:what|which) (?:are|were)\b|\blist\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|several) [a-z]+s\b"
+    r"|哪些|哪几|[两二三四五六七八九十几]个|有哪|分别",
+    re.I,
+)
+
+
+def enumeration(sentences: list[str], i: int) -> range:
+    """The places of the enumerated list sentence i belongs to (its lead and items), or just i."""
+
+    def part(s: str) -> bool:
+        return bool(_ITEM.match(s) or _LEAD.search(s))
+
+    if not part(sentences[i]):
+        return range(i, i + 1)
+    lo = i
+    while lo > 0 and _ITEM.match(sentences[lo]) and part(sentences[lo - 1]):
+        lo -= 1
+    hi = i
+    while hi + 1 < len(sentences) and _ITEM.match(sentences[hi + 1]):
+        hi += 1
+    return range(lo, hi + 1)
+
+
+def with_whole_lists(
+    picked: list[tuple[dict, float]], sentences: list[tuple[dict, np.ndarray]], qvec: np.ndarray, units: dict
+) -> list[tuple[dict, float]]:
+    """The picked sentences plus the rest of each enumerated list one of them belongs to, in reading order."""
+    by_place = {(s["unit"], s.get("lang"), s["i"]): (s, v) for s, v in sentences}
+    chosen = {s["id"]: (s, sc) for s, sc in picked}
+    for s, _ in picked:
+        texts = units[s["unit"]].sentences(s.get("lang"))
+        if s["i"] >= len(texts):
+            continue
+        for j in enumeration(texts, s["i"]):
+            found = by_place.get((s["unit"], s.get("lang"), j))
+            if found is not None and found[0]["id"] not in chosen:
+                chosen[found[0]["id"]] = (found[0], float(found[1] @ qvec))
     return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
 
 
