@@ -448,6 +448,7 @@ class Engine:
         )
         if A.ASKS_SEVERAL.search(result.question):
             picked = A.with_whole_lists(picked, vectors, qvec, units)
+        picked = A.with_short_units_whole(picked, vectors, qvec, units)
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
         if not found.units and lacks_answer(result.question, quoted):

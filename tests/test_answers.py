@@ -159,6 +159,16 @@ def test_a_question_asking_for_several_things_gets_the_whole_list(engine, questi
     assert [q.lstrip()[:3] for q in quoted[1:]] == ["(b)", "(c)", "(d)"] and "(a)" in quoted[0]
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What paper does the plan cite for the ILO knowledge strategy 2018-21?", "知识战略引用的是哪份理事会文件？"],
+)
+def test_a_quoted_footnote_is_quoted_whole(engine, question):
+    """fn 13 gives the knowledge strategy's paper, then a report on it: both symbols, not the closer half."""
+    a = engine.ask(question)
+    assert "GB.331/PFA/4" in a.answer and "GB.334/PFA/INF/2" in a.answer
+
+
 def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
     """D4.1 names Resident Coordinators but never says how many: other numbers in the text are no answer."""
     a = engine.ask("How many Resident Coordinators will receive the ILO's briefings?")

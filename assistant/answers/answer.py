@@ -307,6 +307,26 @@ def enumeration(sentences: list[str], i: int) -> range:
     return range(lo, hi + 1)
 
 
+# Units read whole when quoted: a footnote, a deliverable, a cover-page field is short and says one
+# thing; half of one misleads ("see GB.334/PFA/INF/2" without the symbol it adds to).
+WHOLE_KINDS = ("footnote", "deliverable", "field")
+
+
+def with_short_units_whole(
+    picked: list[tuple[dict, float]], sentences: list[tuple[dict, np.ndarray]], qvec: np.ndarray, units: dict
+) -> list[tuple[dict, float]]:
+    """The picked sentences plus the other sentences of every quoted unit that is read whole (WHOLE_KINDS, or
+    any unit of at most two sentences)."""
+    quoted = {(s["unit"], s.get("lang")) for s, _ in picked}
+    chosen = {s["id"]: (s, sc) for s, sc in picked}
+    for s, v in sentences:
+        unit = units[s["unit"]]
+        whole = unit.kind in WHOLE_KINDS or len(unit.sentences(s.get("lang"))) <= 2
+        if whole and (s["unit"], s.get("lang")) in quoted and s["id"] not in chosen:
+            chosen[s["id"]] = (s, float(v @ qvec))
+    return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
+
+
 def with_whole_lists(
     picked: list[tuple[dict, float]], sentences: list[tuple[dict, np.ndarray]], qvec: np.ndarray, units: dict
 ) -> list[tuple[dict, float]]:
