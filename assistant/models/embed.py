@@ -120,7 +120,20 @@ def for_settings(settings) -> LazyEmbedder:
     return LazyEmbedder(settings.embed_model, settings.models_dir, settings.embed_backend, settings.embed_threads)
 
 
-def _gemma(models_dir: Path, backend: str, threads: int | None) -> Embedder:
+def for_building(settings) -> Embedder | LazyEmbedder:
+    """The embedder an index build uses: the process's own when it is loaded (an app ingesting), else one
+    for bulk work, dropped with the build: on ONNX, one thread per run and a run per core side by side,
+    which embeds the plan about 1.5 times faster on 2 cores than one run on both (padding-free, no
+    contention between the runs' threads)."""
+    lazy = for_settings(settings)
+    if lazy.loaded or settings.embed_model != "embeddinggemma":
+        return lazy
+    from .onnx_gemma import default_threads
+
+    return _gemma(settings.models_dir, settings.embed_backend, 1, workers=settings.embed_threads or default_threads())
+
+
+def _gemma(models_dir: Path, backend: str, threads: int | None, workers: int = 1) -> Embedder:
     """EmbeddingGemma on the configured backend: onnx when asked for or (auto) when the export and onnxruntime
     are there; torch otherwise, saying why in one line (auto), or an error naming the fix (onnx)."""
     from . import onnx_gemma
@@ -141,7 +154,7 @@ def _gemma(models_dir: Path, backend: str, threads: int | None) -> Embedder:
         except ImportError as e:
             why = f"{e.name} is not installed (run: pip install -e .)"
     if why is None:
-        return onnx_gemma.OnnxGemmaEmbedder(folder, threads)
+        return onnx_gemma.OnnxGemmaEmbedder(folder, threads, workers=workers)
     if backend == "onnx":
         raise weights.ModelMissing(f"ILO_EMBED_BACKEND=onnx but {why}")
     log.warning("embeddings: %s; using torch (sentence-transformers), slower to start", why)

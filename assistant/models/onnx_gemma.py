@@ -66,11 +66,12 @@ class OnnxGemmaEmbedder:
     name = "embeddinggemma"
     backend = "onnx"
 
-    def __init__(self, folder: Path, threads: int | None = None, model_file: Path | None = None):
+    def __init__(self, folder: Path, threads: int | None = None, model_file: Path | None = None, workers: int = 1):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.prompts = read_prompts(folder)
+        self.workers = workers
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
@@ -96,12 +97,20 @@ class OnnxGemmaEmbedder:
 
     def embed(self, texts: list[str], prompt: str, batch_size: int = 8) -> np.ndarray:
         """Vectors of texts with the prompt prepended; batched by length (as sentence-transformers does), so
-        that a short text is not padded to a long one's length, and returned in the given order."""
+        that a short text is not padded to a long one's length, and returned in the given order. With several
+        workers, one text per run, the runs side by side (each on one thread)."""
         if not texts:
             return np.zeros((0, 768), np.float32)
         full = [prompt + t for t in texts]
         order = sorted(range(len(full)), key=lambda i: -len(full[i]))
         out = np.zeros((len(full), 768), np.float32)
+        if self.workers > 1 and len(full) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers) as pool:
+                for i, vec in zip(order, pool.map(lambda i: self._run([full[i]])[0], order), strict=True):
+                    out[i] = vec
+            return out
         for k in range(0, len(order), batch_size):
             part = order[k : k + batch_size]
             out[part] = self._run([full[i] for i in part])

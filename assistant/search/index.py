@@ -281,7 +281,7 @@ def _release_system(system) -> None:
 def _build_locked(
     settings: Settings, pairs, progress: bool, embedder, start: float, on_progress, client
 ) -> BuildReport:
-    from ..models.embed import for_settings
+    from ..models.embed import for_building
 
     model = settings.embed_model
     try:
@@ -342,7 +342,7 @@ def _build_locked(
             ver = e["ver"]
             record_path = docs_dir / f"{ver}.json"
             if cache is None:
-                embedder = embedder or for_settings(settings)
+                embedder = embedder or for_building(settings)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
             records = _unit_records(units)
