@@ -283,9 +283,11 @@ class Engine:
 
     def refusal_threshold(self, lang: str, evidence_language: str) -> float:
         """Same-language evidence (the question met a text in its own language) is judged on that
-        language's threshold; cross-lingual similarity is compressed and has its own."""
+        language's threshold; Chinese against English (either way) is compressed and has its own. French
+        or Spanish over English text separates best at the English threshold (eval/gold/questions_fr.jsonl:
+        accuracy 0.735 there, 0.618 at the cross-lingual one)."""
         s = self.settings
-        if evidence_language and evidence_language != lang:
+        if evidence_language and evidence_language != lang and "zh" in (lang, evidence_language):
             return s.refusal_threshold_cross
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 

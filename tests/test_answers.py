@@ -177,9 +177,10 @@ def test_a_count_is_refused_when_nothing_counts_the_thing_asked_about(engine):
     assert counted.answered and "¶16" in {c.unit.label for c in counted.citations}
 
 
-def test_a_french_question_is_answered_from_the_english_version_on_the_cross_lingual_threshold(engine):
-    """No French version: the English one is quoted, and the refusal is judged as French over English text."""
-    a = engine.ask("Quel est le rôle du Centre de Turin ?")
+def test_a_french_question_is_answered_from_the_english_version_on_the_english_threshold(engine):
+    """No French version: the English one is quoted, and the refusal is judged on the English threshold (French
+    over English text separates best there, measured on eval/gold/questions_fr.jsonl)."""
+    a = engine.ask("Quel rôle joue le Centre international de formation de l'OIT à Turin dans le plan ?")
     assert a.answered and a.language == "en" and a.evidence_language == "en"
     assert {"D1.4", "D4.1"} & {c.unit.label for c in a.citations}
     assert not engine.ask("Quelle est la capitale de la France ?").answered

@@ -179,10 +179,15 @@ def test_written_messages_are_checked_and_the_note_says_what_was_removed(engine)
     # Deliverables are restated only when the note's language has no version of them: the plan without its
     # English version here.
     bare = Engine(engine.settings, index=engine.index.without_versions(), embedder=engine.embedder)
-    b = build_briefing(_with_llm(bare, model), "South-South cooperation", language="en")
+    # A topic that finds two deliverables (D2.2 on private-sector partnerships, D2.5 on South-South cooperation).
+    b = build_briefing(
+        _with_llm(bare, model), "partnerships: South-South cooperation and the private sector", language="en"
+    )
     (brief_prompt, kwargs), (restate_prompt, _) = model.requests
     system, user = (m.content for m in brief_prompt)
-    assert "in English" in system and "South-South cooperation" in user and "<source label=" in user
+    assert (
+        "in English" in system and "South-South cooperation and the private sector" in user and "<source label=" in user
+    )
     assert kwargs["max_tokens"] == engine.settings.llm_brief_max_tokens
     assert '<item label="D2.5">' in restate_prompt[1].content and '<item label="D2.2">' in restate_prompt[1].content
     assert b.messages[0].written and b.messages[0].text == sstc

@@ -192,6 +192,6 @@ def test_an_ingest_reports_its_progress_over_the_texts_it_embeds(e5_build, tmp_p
     r = L.ingest(s, L.prepare(s, paper), on_progress=lambda done, total: seen.append((done, total)))
     assert r["id"] == "GB.999-TEST-1" and r["embedded"] > 0
     totals = {t for _, t in seen}
-    assert len(totals) == 1 and seen[-1] == (totals.pop(),) * 2  # 3 units and their sentences
+    assert len(totals) == 1 and seen[-1] == (totals.pop(),) * 2  # the sentences of its 3 units
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert L.list_documents(s)[0][-1]["id"] == "GB.999-TEST-1"

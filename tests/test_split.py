@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from assistant.evaluation.harness import (
+    FRENCH,
     SPLIT,
     SYNTHETIC,
     UNANSWERABLE,
@@ -35,6 +36,9 @@ def test_recorded_split_is_the_documented_one_and_covers_every_question():
         extra = load_jsonl(path) if path.exists() else []
         assert {g["id"] for g in extra} <= set(recorded)
         assert {recorded[g["id"]] for g in extra} <= {DEV, TEST}
+    french = load_jsonl(FRENCH)
+    assert {recorded[g["id"]] for g in french} == {DEV}
+    assert {g["translated_from"] for g in french} <= {q for q, p in recorded.items() if p == DEV}
 
 
 def test_both_parts_hold_each_language_and_unanswerable_questions():

@@ -160,7 +160,7 @@ def check_index(s) -> list[Check]:
             out.append(
                 Check(False, f"document {info.id}: in the manifest, not indexed (an interrupted ingest?)", rebuild)
             )
-        elif indexed[info.id] != I.doc_version(s.embed_model, units):
+        elif indexed[info.id] != I.doc_version(s.embed_model, units, s.unit_vectors):
             out.append(Check(False, f"document {info.id}: changed since it was indexed", rebuild))
     extra = set(indexed) - {info.id for info, _ in pairs}
     if extra:

@@ -36,7 +36,7 @@ from ..documents.corpus import DocumentInfo, load_documents
 from ..documents.units import Unit, link_symbols
 from .keyword import BM25, tokenize, tokenizer_for
 
-FORMAT = 3  # bump when the parser or the stored layout changes: forces a rebuild
+FORMAT = 4  # bump when the parser or the stored layout changes: forces a rebuild
 
 
 class IndexError_(RuntimeError):
@@ -174,9 +174,24 @@ def _unit_records(units: list[Unit]) -> list[tuple[str, str, str, dict]]:
     return out
 
 
-def doc_version(model: str, units: list[Unit]) -> str:
-    """A hash of the model and one document's units: the key of that document's stored records."""
-    h = hashlib.sha256(f"{FORMAT}|{model}".encode())
+def _mean_vectors(records, sentences: list[dict], sent_vecs: np.ndarray, embedder) -> np.ndarray:
+    """Each unit record's vector as the normalised mean of its sentences' vectors (a record without sentences,
+    which a unit of only a heading could be, is embedded itself)."""
+    rows: dict[tuple[str, str | None], list[int]] = {}
+    for j, x in enumerate(sentences):
+        rows.setdefault((x["unit"], x.get("lang")), []).append(j)
+    out = []
+    for _, text, _, meta in records:
+        idx = rows.get((meta["unit"], meta.get("lang")))
+        v = sent_vecs[idx].mean(axis=0) if idx else embedder.embed_documents([text])[0]
+        out.append(v / (np.linalg.norm(v) or 1.0))
+    return np.stack(out) if out else np.zeros((0, 1), np.float32)
+
+
+def doc_version(model: str, units: list[Unit], unit_vectors: str = "sentences") -> str:
+    """A hash of the model, how unit vectors are made and one document's units: the key of that document's
+    stored records."""
+    h = hashlib.sha256(f"{FORMAT}|{model}|{unit_vectors}".encode())
     for u in units:
         h.update(json.dumps(u.to_dict(), ensure_ascii=False, sort_keys=True).encode())
     return h.hexdigest()[:16]
@@ -296,7 +311,7 @@ def _build_locked(
         entries.append(
             {
                 "info": asdict(info),
-                "ver": doc_version(model, units),
+                "ver": doc_version(model, units, settings.unit_vectors),
                 "units": len(units),
                 "records": len(_unit_records(units)),
                 "sentences": len(sentences),
@@ -304,7 +319,9 @@ def _build_locked(
         )
     build_id = compute_build_id(model, entries)
     n_units, n_sents = sum(e["units"] for e in entries), sum(e["sentences"] for e in entries)
-    n_texts = sum(e["records"] for e in entries) + n_sents  # what is embedded: each unit in each language, sentences
+    by_mean = settings.unit_vectors == "sentences"
+    # What is embedded: the sentences of each unit in each language, and each unit itself unless it is their mean.
+    n_texts = n_sents + (0 if by_mean else sum(e["records"] for e in entries))
     unit_name, sent_name = collection_names(model)
     unit_coll, unit_store = _store(client, unit_name)
     sent_coll, sent_store = _store(client, sent_name)
@@ -327,7 +344,7 @@ def _build_locked(
         )
 
     todo = [(pair, e) for pair, e in zip(pairs, entries) if not stored(e)]
-    total, done = sum(e["records"] + e["sentences"] for _, e in todo), 0
+    total, done = sum(e["sentences"] + (0 if by_mean else e["records"]) for _, e in todo), 0
 
     def tell(n: int) -> None:
         nonlocal done
@@ -346,10 +363,13 @@ def _build_locked(
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
             sentences = _sentence_records(units)
             records = _unit_records(units)
-            unit_vecs, new_u = embed_with_cache([r[1] for r in records], embedder, cache, progress, on_texts=tell)
             sent_vecs, new_s = embed_with_cache(
                 [s["text"] for s in sentences], embedder, cache, progress, on_texts=tell
             )
+            if by_mean:
+                unit_vecs, new_u = _mean_vectors(records, sentences, sent_vecs, embedder), 0
+            else:
+                unit_vecs, new_u = embed_with_cache([r[1] for r in records], embedder, cache, progress, on_texts=tell)
             embedded += new_u + new_s
             for coll in (unit_coll, sent_coll):  # leftovers of an interrupted build of this version
                 coll.delete(where={"ver": ver})
@@ -380,6 +400,7 @@ def _build_locked(
         "units": n_units,
         "records": sum(e["records"] for e in entries),
         "sentences": n_sents,
+        "unit_vectors": settings.unit_vectors,
         "documents": entries,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -442,6 +463,7 @@ class Index:
     open_store: Callable[[], tuple[object, object, object]] = field(repr=False)
     versions: dict[str, str] = field(default_factory=dict)  # document id → version of its records
     by_id: dict[str, Unit] = field(default_factory=dict)
+    unit_vectors: str = "embedded"  # how the build made unit vectors (config.Settings.unit_vectors)
 
     def __post_init__(self):
         self.by_id = {u.id: u for u in self.units}
@@ -455,6 +477,11 @@ class Index:
         # and read on every question (reading language, keyword search), so found once here.
         self.languages: set[str] = {lang for u in self.units for lang, _, _ in u.versions}
         self.records_per_unit = 1 + len(self.languages)  # unit records in the store: the original and each version
+        # Dense search by sentences: a unit is met by its best sentence, so the search reaches past as many
+        # sentences as the units hold on average.
+        self.by_sentence = self.unit_vectors == "sentences"
+        if self.by_sentence and self.units:
+            self.records_per_unit = -(-len(self.sentences) // len(self.units)) + 1
 
     def open(self) -> Index:
         """Open the vector store now (a long-running process does, so that its first question is warm and a
@@ -538,22 +565,26 @@ class Index:
     ) -> list[tuple[str, float]]:
         """(unit id, cosine similarity) of the k nearest units of this build (of one document, if given).
         With `lang`, each unit is scored by its version in that language when it has one (same-language
-        similarity), else by its original; other versions do not count."""
+        similarity), else by its original; other versions do not count. A build by sentences scores a unit by
+        its best sentence."""
 
         def query(n: int, vers: list[str] | None):
-            res = self.unit_collection.query(
+            res = (self.sentence_collection if self.by_sentence else self.unit_collection).query(
                 query_embeddings=[query_vec.tolist()],
                 n_results=n,
                 where={"ver": {"$in": vers}} if vers else None,
                 include=["distances"],
             )
             # In cosine space Chroma's distance is 1 - cosine.
-            out = []
+            out, seen = [], set()
             for i, d in zip(res["ids"][0], res["distances"][0]):
                 ver, rid = i.split("|", 1)
-                uid, _, rec_lang = rid.partition("@")
+                uid, _, rec_lang = rid.split("#", 1)[0].partition("@")  # a sentence's id: unit[@lang]#sN
+                if (ver, uid) in seen:
+                    continue  # results come best first: a unit's first sentence is its best
                 if uid in self.by_id and (rec_lang or None) == self._wanted_version(uid, lang):
                     out.append((ver, uid, 1.0 - float(d)))
+                    seen.add((ver, uid))
             return out
 
         spread = self.records_per_unit
@@ -643,4 +674,5 @@ def load_index(settings: Settings, fresh: bool = False) -> Index:
         sentences=sentences,
         open_store=open_store,
         versions=versions,
+        unit_vectors=current.get("unit_vectors", "embedded"),
     )
