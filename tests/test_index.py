@@ -46,6 +46,24 @@ def test_unchanged_corpus_rebuilds_nothing(small_settings):
     assert again.unchanged and again.embedded == 0 and again.build_id == first.build_id
 
 
+def test_units_are_met_by_their_best_sentence_and_llama_index_reads_the_store(small_settings):
+    """A build embeds sentences only; a unit's stored vector is their mean, and llama-index's ChromaVectorStore
+    over the units returns the unit's text for a query (records are written without llama-index)."""
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+
+    from assistant.models.embed import for_settings
+
+    report = build_index(small_settings, progress=False)
+    assert report.embedded + report.reused == report.sentences
+    index = load_index(small_settings)
+    assert index.by_sentence
+    query = for_settings(small_settings).embed_query("金砖国家包括哪些国家？")
+    dense = [uid for uid, _ in index.dense(query, 5)]
+    assert "GB.334-INS-3-1:fn16" in dense  # 巴西、俄罗斯、印度、中国和南非
+    found = index.unit_store.query(VectorStoreQuery(query_embedding=query.tolist(), similarity_top_k=5))
+    assert "巴西、俄罗斯、印度、中国和南非。" in [n.text for n in found.nodes]
+
+
 def test_one_changed_paragraph_embeds_only_its_texts(small_settings):
     build_index(small_settings, progress=False)
     edit_plan(small_settings, "劳工局的实力在于是否拥有一支精干敬业的劳动力队伍。", "劳工局的实力在于一支敬业的队伍。")
