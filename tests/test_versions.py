@@ -334,3 +334,26 @@ def test_a_question_naming_a_term_by_another_form_searches_for_every_form():
     assert "Turin Centre" in term_synonyms("都灵中心的作用是什么？", terms, "en")
     # A single common word is no trigger: "conference" is not the International Labour Conference.
     assert term_synonyms("In which city will the BAPA+40 conference take place?", terms, "en") == []
+
+
+def test_a_machine_translation_of_an_edited_paragraph_is_not_quoted_and_doctor_names_it(tmp_path, capsys):
+    """Staff correct ¶12 in the original after it was translated: English readers get the corrected Chinese
+    text, labelled as the original, not a translation of what the paper no longer says; every other unit keeps
+    its translation, and `doctor` names the stale unit and the command that re-translates it."""
+    corpus = copy_corpus(tmp_path / "corpus")
+    path = corpus / f"{PLAN}.zh.txt"
+    text = path.read_text(encoding="utf-8")
+    p12 = next(line for line in text.splitlines() if line.startswith("12. "))
+    path.write_text(text.replace(p12, p12 + "此句为更正后新增。"), encoding="utf-8")
+    s = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", embed_model="e5-small")
+    _, units = load_corpus(corpus)
+    by_label = {u.label: u for u in units}
+    assert by_label["¶12"].version("en") is None and by_label["¶13"].version("en") is not None
+    build_index(s, progress=False)
+    d = Engine(s).ask("What does paragraph 12 say?").to_dict()
+    assert "此句为更正后新增" in d["answer"] and d["citations"][0]["language"] == "zh"
+    from assistant.interfaces.doctor import check_index
+
+    stale = [c for c in check_index(s) if not c.ok]
+    assert len(stale) == 1 and "¶12" in stale[0].what and "¶13" not in stale[0].what
+    assert stale[0].todo == f"run: python -m assistant translate {PLAN} --to en"

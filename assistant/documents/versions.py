@@ -114,6 +114,22 @@ class Version:
             return None
         return tuple(s["text"] for s in records)
 
+    def is_stale(self, unit: Unit) -> bool:
+        """A machine translation made from other text than the unit's now (the original was edited since): its
+        sentence records name their sources, and those are not the unit's sentences. An official version, or
+        one without such records, cannot tell and is taken as current."""
+        if self.official:
+            return False
+        sources = [s.get("source") for s in self.meta.get("sentences", ()) if s.get("unit") == unit.id]
+        return bool(sources) and sources != unit.sentences()
+
+
+def stale_units(units: list[Unit], versions: dict[str, Version]) -> dict[str, list[str]]:
+    """Language → labels of the units whose machine translation is stale (`python -m assistant translate`
+    translates them again, and only them)."""
+    out = {lang: [u.label for u in units if u.id in v.texts and v.is_stale(u)] for lang, v in sorted(versions.items())}
+    return {lang: labels for lang, labels in out.items() if labels}
+
 
 def version_path(corpus_dir: Path, doc: str, lang: str, official: bool) -> Path:
     return corpus_dir / VERSIONS / f"{doc}.{lang}{'' if official else '.mt'}.json"
@@ -154,12 +170,14 @@ def read_versions(corpus_dir: Path, doc: str) -> dict[str, Version]:
 
 
 def attach(units: list[Unit], versions: dict[str, Version]) -> list[Unit]:
-    """Units carrying their text in every version's language (lang, text, provenance)."""
+    """Units carrying their text in every version's language (lang, text, provenance). A stale machine
+    translation is left out: the reader gets the original, labelled as such, rather than a translation of a
+    text the paper no longer says."""
     if not versions:
         return units
     out = []
     for u in units:
-        chosen = [(lang, v) for lang, v in sorted(versions.items()) if u.id in v.texts]
+        chosen = [(lang, v) for lang, v in sorted(versions.items()) if u.id in v.texts and not v.is_stale(u)]
         extra = tuple((lang, v.texts[u.id], v.provenance) for lang, v in chosen)
         placed = tuple((lang, s) for lang, v in chosen if (s := v.placed_sentences(u)) is not None)
         out.append(replace(u, versions=extra, aligned=placed) if extra else u)

@@ -131,6 +131,7 @@ def check_chroma_server(s) -> list[Check]:
 def check_index(s) -> list[Check]:
     """The index readable and complete, and every manifest document in it, as the corpus now is."""
     from ..documents import corpus as C
+    from ..documents import versions as V
     from ..search import index as I
 
     rebuild = "run: python -m assistant ingest"
@@ -162,6 +163,17 @@ def check_index(s) -> list[Check]:
             )
         elif indexed[info.id] != I.doc_version(s.embed_model, units, s.unit_vectors):
             out.append(Check(False, f"document {info.id}: changed since it was indexed", rebuild))
+    for info, units in pairs:
+        for lang, labels in V.stale_units(units, V.read_versions(s.corpus_dir, info.id)).items():
+            shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+            out.append(
+                Check(
+                    False,
+                    f"document {info.id}: the {lang} machine translation of {shown} was made from an earlier text "
+                    "(the original is quoted there instead)",
+                    f"run: python -m assistant translate {info.id} --to {lang}",
+                )
+            )
     extra = set(indexed) - {info.id for info, _ in pairs}
     if extra:
         out.append(Check(False, f"documents {', '.join(sorted(extra))}: indexed, no longer in the manifest", rebuild))
