@@ -357,3 +357,16 @@ def test_a_machine_translation_of_an_edited_paragraph_is_not_quoted_and_doctor_n
     stale = [c for c in check_index(s) if not c.ok]
     assert len(stale) == 1 and "¶12" in stale[0].what and "¶13" not in stale[0].what
     assert stale[0].todo == f"run: python -m assistant translate {PLAN} --to en"
+
+
+def test_removing_a_document_removes_its_language_versions(tmp_path):
+    """A paper removed and later added again under the same id must not inherit the old translation."""
+    from assistant.documents.corpus import remove_from_corpus
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    other = corpus / "versions" / f"{PLAN}-ANNEX.en.mt.json"  # another document whose id starts the same
+    other.write_text("{}", encoding="utf-8")
+    assert read_versions(corpus, PLAN)
+    remove_from_corpus(corpus, [PLAN])
+    assert read_versions(corpus, PLAN) == {} and not list((corpus / "versions").glob(f"{PLAN}.*"))
+    assert other.exists()

@@ -208,7 +208,12 @@ def remove_from_corpus(corpus_dir: Path, ids: list[str]) -> None:
     unknown = [i for i in ids if i not in {d.id for d in docs}]
     if unknown:
         raise CorpusError(f"no document {', '.join(unknown)} in the corpus (see: python -m assistant list)")
+    from .versions import version_files
+
     write_manifest(corpus_dir, [d for d in docs if d.id not in ids])
     for d in docs:
         if d.id in ids:
             (corpus_dir / d.source).unlink(missing_ok=True)
+            # Its language versions go with it: a paper added again under the same id must not inherit them.
+            for path in version_files(corpus_dir, d.id):
+                path.unlink(missing_ok=True)

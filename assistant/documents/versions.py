@@ -146,16 +146,23 @@ def write_version(corpus_dir: Path, v: Version) -> Path:
     return path
 
 
+def version_files(corpus_dir: Path, doc: str) -> list[Path]:
+    """The files of a document's language versions (`<doc>.<lang>.json`, `<doc>.<lang>.mt.json`)."""
+    folder = corpus_dir / VERSIONS
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.glob(f"{doc}.*.json")):
+        parts = path.name[len(doc) + 1 :].split(".")
+        if len(parts) == 2 or (len(parts) == 3 and parts[1] == "mt"):
+            out.append(path)
+    return out
+
+
 def read_versions(corpus_dir: Path, doc: str) -> dict[str, Version]:
     """A document's versions by language; an official version wins over a machine translation."""
     out: dict[str, Version] = {}
-    folder = corpus_dir / VERSIONS
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.glob(f"{doc}.*.json")):
-        parts = path.name[len(doc) + 1 :].split(".")
-        if len(parts) not in (2, 3) or (len(parts) == 3 and parts[1] != "mt"):
-            continue
+    for path in version_files(corpus_dir, doc):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
