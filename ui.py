@@ -202,8 +202,8 @@ class Page:
         return self.modes[0][1]
 
     def reload(self) -> None:
-        """Read the corpus again (a document added or removed in the Documents tab): the source panel and
-        citation names follow it; the document view and the settings' selector keep the corpus of the start."""
+        """Read the corpus again (a document added or removed in the Documents tab): the source panel, the
+        citation names, and the document view and the settings' selector when their tab is next opened follow it."""
         from assistant.documents.corpus import load_corpus
 
         docs, units = load_corpus(self.settings.corpus_dir)
@@ -389,7 +389,7 @@ def source_part(page: Page, turns, target) -> None:
     next_btn.click(lambda c, t: step(c, t, 1), [current, turns], panel)
 
 
-def document_part(page: Page) -> None:
+def document_part(page: Page, tab) -> None:
     """The document view: every unit in reading order, with a search box that marks its matches."""
     import gradio as gr
 
@@ -404,9 +404,13 @@ def document_part(page: Page) -> None:
         + [(f"{lang} + original", f"{lang}+") for lang in languages]
     )
 
-    def show(query, view):
+    def show(query, view):  # the corpus as it is now: the Documents tab may have changed it
         return render.document_html(
-            page.units, query or "", titles, lang=(view or "").rstrip("+"), both=(view or "").endswith("+")
+            page.units,
+            query or "",
+            doc_titles(page.docs),
+            lang=(view or "").rstrip("+"),
+            both=(view or "").endswith("+"),
         )
 
     with gr.Row():
@@ -417,6 +421,7 @@ def document_part(page: Page) -> None:
     document = gr.HTML(render.document_html(page.units, titles=titles), elem_id="document")
     search.change(show, [search, view], document)
     view.change(show, [search, view], document)
+    tab.select(show, [search, view], document)
 
 
 def documents_part(page: Page, demo) -> None:
@@ -605,7 +610,7 @@ def briefing_part(page: Page, prefs, doc_pref) -> None:
     editor.change(brief_files, editor, [brief_md, brief_docx])  # exports follow the edits
 
 
-def settings_part(page: Page, demo, prefs, doc_pref) -> None:
+def settings_part(page: Page, demo, prefs, doc_pref, tab) -> None:
     """The Settings tab: answer mode, retrieval, sources retrieved and the document asked about, kept per
     browser (a mode or document no longer available falls back to the default)."""
     import gradio as gr
@@ -614,12 +619,17 @@ def settings_part(page: Page, demo, prefs, doc_pref) -> None:
     mode = gr.Radio(modes, value=default_mode, label=i18n("mode"), elem_id="mode")
     retrieval = gr.Radio(["hybrid", "dense", "keyword"], value="hybrid", label=i18n("retrieval"), elem_id="retrieval")
     top_k = gr.Slider(1, 10, step=1, value=settings.top_k, label=i18n("sources"), elem_id="top-k")
-    doc_choice = gr.Dropdown(
-        [(TEXT["en"]["all_docs"], "")] + [(f"{d.symbol or d.id} — {d.title}", d.id) for d in page.docs],
-        value="",
-        label=i18n("doc"),
-        elem_id="doc-choice",
-    )
+
+    def choices():
+        return [(TEXT["en"]["all_docs"], "")] + [(f"{d.symbol or d.id} — {d.title}", d.id) for d in page.docs]
+
+    doc_choice = gr.Dropdown(choices(), value="", label=i18n("doc"), elem_id="doc-choice")
+
+    # The corpus as it is now (a document added or removed in the Documents tab since the app started).
+    def current(d):
+        return gr.update(choices=choices(), value=d if d in {x.id for x in page.docs} else "")
+
+    tab.select(current, doc_choice, doc_choice)
 
     def save_prefs(r, k, m):
         return {"retrieval": r, "top_k": int(k), "mode": m}
@@ -662,14 +672,14 @@ def build_app(settings, holder: EngineHolder | None = None):
                     chat_part(page, turns, prefs, doc_pref, target)
                 with gr.Column(scale=2):
                     source_part(page, turns, target)
-            with gr.Tab(i18n("document"), id="doc-tab"):
-                document_part(page)
+            with gr.Tab(i18n("document"), id="doc-tab") as doc_tab:
+                document_part(page, doc_tab)
             with gr.Tab(i18n("documents"), id="documents-tab"):
                 documents_part(page, demo)
             with gr.Tab(i18n("brief"), id="brief-tab"):
                 briefing_part(page, prefs, doc_pref)
-            with gr.Tab(i18n("settings"), id="settings-tab"):
-                settings_part(page, demo, prefs, doc_pref)
+            with gr.Tab(i18n("settings"), id="settings-tab") as settings_tab:
+                settings_part(page, demo, prefs, doc_pref, settings_tab)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     return demo, i18n
 

@@ -77,6 +77,14 @@ def test_upload_preview_add_list_ask_and_remove(browser, docs_app):  # noqa: F81
     assert (docs_app["corpus"] / "GB.999-TEST-2.en.docx").exists()
     page.screenshot(path=SHOTS / "21-documents-added.png")
 
+    # The document view and the settings' document selector show it when their tab is opened, no reload.
+    page.get_by_role("tab", name="Document", exact=True).click()
+    wait_text(page, "#document", "GB.999/TEST/2")
+    page.get_by_role("tab", name="Settings").click()
+    page.click("#doc-choice input")
+    page.wait_for_selector("ul[role='listbox'] >> text=GB.999/TEST/2", timeout=30_000)
+    page.keyboard.press("Escape")
+
     # The chat answers from it at once, citing its paragraph.
     page.get_by_role("tab", name="Chat").click()
     ask(page, "Who will the Office train as apprentices in coastal member States?", 1)
