@@ -318,12 +318,8 @@ class Engine:
         sources = bool(A.ASKS_FOR_SOURCES.search(question))
         if not (sources or kind in CHECKED):
             return []
-        notes = [
-            self.index.by_id.get(f"{u.doc}:fn{n}")
-            for u in units.values()
-            for n in self._notes_of(u, picked, not sources)
-        ]
-        notes = list({n.id: n for n in notes if n is not None}.values())
+        notes = [n for u in units.values() for n in self._footnotes(u, self._notes_of(u, picked, not sources))]
+        notes = list({n.id: n for n in notes}.values())
         return notes if sources else [n for n in notes if holds(kind, A.text_in(n, lang), question)]
 
     def _holding_below(self, close, candidates, kind: str | None, question: str, lang: str) -> list:
@@ -335,9 +331,13 @@ class Engine:
         below = (h.unit for h in close if h.unit not in candidates)
         return next(([u] for u in below if self._unit_holds(kind, u, question, lang)), [])
 
+    def _footnotes(self, unit, numbers) -> list:
+        """The footnote units of a unit's document with these numbers (those the index holds)."""
+        notes = (self.index.by_id.get(f"{unit.doc}:fn{n}") for n in numbers)
+        return [n for n in notes if n is not None]
+
     def _unit_holds(self, kind: str, unit, question: str, lang: str) -> bool:
-        notes = (self.index.by_id.get(f"{unit.doc}:fn{n}") for n in unit.footnotes)
-        texts = [A.text_in(unit, lang), *(A.text_in(n, lang) for n in notes if n is not None)]
+        texts = [A.text_in(unit, lang), *(A.text_in(n, lang) for n in self._footnotes(unit, unit.footnotes))]
         return any(holds(kind, t, question) for t in texts)
 
     def _holds_with_notes(self, kind: str, sent: dict, units: dict, question: str, lang: str) -> bool:
@@ -346,8 +346,8 @@ class Engine:
         if holds(kind, sent["text"], question):
             return True
         unit = units[sent["unit"]]
-        notes = (self.index.by_id.get(f"{unit.doc}:fn{n}") for n in self._notes_of(unit, [(sent, 0.0)], strict=True))
-        return any(holds(kind, A.text_in(n, lang), question) for n in notes if n is not None)
+        notes = self._footnotes(unit, self._notes_of(unit, [(sent, 0.0)], strict=True))
+        return any(holds(kind, A.text_in(n, lang), question) for n in notes)
 
     @staticmethod
     def _notes_of(unit, picked, strict: bool = False) -> tuple[int, ...]:
@@ -405,11 +405,12 @@ class Engine:
         result.retrieved = [
             {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
         ]
+        kind = asked_type(result.question)
         below: list = []  # a unit ranked below those quoted, quoted because it alone holds the asked kind of answer
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
         else:
-            # Judged on the asked language: a French question over the English version is cross-lingual.
+            # Judged on the asked language (a French question reads the English version: see refusal_threshold).
             threshold = self.refusal_threshold(language_of(result.question), r.evidence_language)
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
@@ -422,7 +423,7 @@ class Engine:
                 h for h in r.hits[:k] if h is r.hits[0] or (h.dense >= top - s.answer_window and h.unit.kind != "title")
             ]
             candidates = [h.unit for h in close[: s.max_answer_units]]
-            below = self._holding_below(close, candidates, asked_type(result.question), result.question, lang)
+            below = self._holding_below(close, candidates, kind, result.question, lang)
             candidates += below
         t = time.perf_counter()
         units = {u.id: u for u in candidates}
@@ -431,7 +432,6 @@ class Engine:
             # A follow-up: the history chose the units (retrieval saw the standalone question); the new
             # question chooses what to quote from them ("And at which conference…?" → the BAPA+40 sentence).
             qvec = self.embedder.embed_query(result.question)
-        kind = asked_type(result.question)
         if read is not None and set(units) <= read[0]:
             vectors = [(x, v) for x, v in read[1] if x["unit"] in units]
         else:

@@ -273,9 +273,13 @@ def select_sentences(
     if prefer is not None:
         for uid in [*seen_units, *holding]:
             if not any(prefer(s) for s, _ in chosen.values() if s["unit"] == uid):
-                holding = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s)), None)
-                if holding is not None:
-                    chosen[holding[0]["id"]] = holding
+                found = next(((s, sc) for s, sc in scored if s["unit"] == uid and prefer(s)), None)
+                if found is not None:
+                    chosen[found[0]["id"]] = found
+    return _in_reading_order(chosen, units)
+
+
+def _in_reading_order(chosen: dict[str, tuple[dict, float]], units: dict) -> list[tuple[dict, float]]:
     return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
 
 
@@ -324,7 +328,7 @@ def with_short_units_whole(
         whole = unit.kind in WHOLE_KINDS or len(unit.sentences(s.get("lang"))) <= 2
         if whole and (s["unit"], s.get("lang")) in quoted and s["id"] not in chosen:
             chosen[s["id"]] = (s, float(v @ qvec))
-    return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
+    return _in_reading_order(chosen, units)
 
 
 def with_whole_lists(
@@ -341,7 +345,7 @@ def with_whole_lists(
             found = by_place.get((s["unit"], s.get("lang"), j))
             if found is not None and found[0]["id"] not in chosen:
                 chosen[found[0]["id"]] = (found[0], float(found[1] @ qvec))
-    return sorted(chosen.values(), key=lambda x: (units[x[0]["unit"]].order, x[0]["i"]))
+    return _in_reading_order(chosen, units)
 
 
 def compose_extractive(
