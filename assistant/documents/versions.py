@@ -14,6 +14,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from .units import SYMBOL, Unit
@@ -105,11 +106,18 @@ class Version:
     def official(self) -> bool:
         return self.provenance == OFFICIAL
 
+    @cached_property
+    def _records(self) -> dict[str, list[dict]]:
+        """Unit id → the per-sentence records a machine translation keeps (source, text, checks), in order."""
+        out: dict[str, list[dict]] = {}
+        for s in self.meta.get("sentences", ()):
+            out.setdefault(s.get("unit"), []).append(s)
+        return out
+
     def placed_sentences(self, unit: Unit) -> tuple[str, ...] | None:
         """The unit's translation sentence by sentence, in the places of the original's sentences, when the
-        version records it (a machine translation) with one entry per sentence of the unit; else None. (A
-        sentence of the original edited since keeps its place: its translation is as stale either way.)"""
-        records = [s for s in self.meta.get("sentences", ()) if s.get("unit") == unit.id]
+        version records it (a machine translation) with one entry per sentence of the unit; else None."""
+        records = self._records.get(unit.id, [])
         if not records or len(records) != len(unit.sentences()):
             return None
         return tuple(s["text"] for s in records)
@@ -120,7 +128,7 @@ class Version:
         one without such records, cannot tell and is taken as current."""
         if self.official:
             return False
-        sources = [s.get("source") for s in self.meta.get("sentences", ()) if s.get("unit") == unit.id]
+        sources = [s.get("source") for s in self._records.get(unit.id, [])]
         return bool(sources) and sources != unit.sentences()
 
 
