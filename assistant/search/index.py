@@ -334,15 +334,15 @@ def _build_locked(
         current = None  # rebuilding is the repair
     if current and current.get("model") != model:
         current = None
-    entries = []
+    entries, records_of = [], {}  # records_of: document id → (its sentence records, its unit records)
     for info, units in pairs:
-        sentences = _sentence_records(units)
+        records_of[info.id] = sentences, records = _sentence_records(units), _unit_records(units)
         entries.append(
             {
                 "info": asdict(info),
                 "ver": doc_version(model, units, settings.unit_vectors),
                 "units": len(units),
-                "records": len(_unit_records(units)),
+                "records": len(records),
                 "sentences": len(sentences),
             }
         )
@@ -389,8 +389,7 @@ def _build_locked(
             if cache is None:
                 embedder = embedder.result() if isinstance(embedder, Future) else embedder or for_building(settings)
                 cache = EmbeddingCache(settings.index_dir / "cache" / "embeddings.sqlite")
-            sentences = _sentence_records(units)
-            records = _unit_records(units)
+            sentences, records = records_of[info.id]
             sent_vecs, new_s = embed_with_cache(
                 [s["text"] for s in sentences], embedder, cache, progress, on_texts=tell
             )
