@@ -111,3 +111,51 @@ def test_an_enumerated_list_is_found_from_any_of_its_items():
     assert list(enumeration(items, 2)) == [1, 2, 3] == list(enumeration(items, 1))
     assert list(enumeration(items, 4)) == [4]
     assert list(enumeration(["这很重要：(1) 甲；", "(2) 乙；", "(3) 丙。"], 0)) == [0, 1, 2]
+
+
+def test_whether_something_was_done_wants_a_sentence_saying_it_was():
+    planned = "The overview could be submitted to the Governing Body in March 2019."
+    for question in ("Was the overview ever submitted to the Governing Body?", "Did the Office publish the guide?"):
+        assert asked_type(question) == "status", question
+    assert lacks_answer("Has the overview been submitted to the Governing Body yet?", [planned])
+    assert lacks_answer("该概述最后有没有提交给理事会？", ["本文件可于 2019 年 3 月提交给理事会。"])
+    assert not lacks_answer("Did the Conference adopt a resolution?", ["The Conference adopted a resolution."])
+    assert not lacks_answer("大会是否已经通过了决议？", ["大会通过了一项决议和若干结论。"])
+
+
+def test_what_an_event_concluded_wants_an_outcome_not_an_announcement():
+    announced = "The High-level Political Forum in 2019 will review progress towards SDG 8."
+    for question in ("What did the forum conclude about SDG 8?", "该论坛得出了什么结论？", "该决议作出了哪些决定？"):
+        assert asked_type(question) == "outcome", question
+    assert lacks_answer("What did the forum conclude about SDG 8?", [announced])
+    assert lacks_answer("该论坛得出了什么结论？", ["2019 年高级别政治论坛将审议可持续发展目标 8。"])
+    assert not lacks_answer("What did the Conference conclude?", ["The Conference concluded that ODA is not enough."])
+
+
+def test_which_n_things_wants_n_things_named_not_counted():
+    counted = "In 2018-2019 the ILO ran the pilot in four countries, which will inform later decisions."
+    assert lacks_answer("List the four countries where the pilot runs.", [counted])
+    assert lacks_answer("试点在哪四个国家开展？", ["在 2018 年到 2019 年期间，国际劳工组织在四个国家实施该举措。"])
+    assert lacks_answer("请列出四项战略目标。", ["在其四个战略目标中采取一种均衡的方法。"])
+    assert not lacks_answer(
+        "Which four questions did it discuss?", ["four questions: (a) one;", "(b) two;", "(c) x;", "(d) y."]
+    )
+    assert not lacks_answer("Which five countries form BRICS?", ["Brazil, Russia, India, China and South Africa."])
+    assert not lacks_answer("哪两个局？", ["与雇主活动局和工人活动局密切合作。"])
+    # An ordinal is not a number of items: "the fourth focus area" asks for the fora it names.
+    assert not lacks_answer("请列出第四个重点领域中提到的国际论坛。", ["例如 20 国集团和金砖国家等论坛。"])
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("On what dates does the forum meet?", "day"),
+        ("Where was the 107th Session of the International Labour Conference held in June 2018?", "place"),
+        ("What budget, in dollars, does the plan set?", "amount"),
+        ("What interest rate do the loans carry?", "percentage"),
+        ("哪一位秘书长提出了该方案？", "person"),
+        ("Name the countries of the group.", "countries"),
+    ],
+)
+def test_more_wordings_of_the_checked_kinds(question, kind):
+    assert asked_type(question) == kind

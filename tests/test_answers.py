@@ -305,3 +305,24 @@ def test_lead_in_names_the_quoted_documents_and_their_language():
     many = [(f"GB.33{i}/INS/1", "en") for i in range(5)]
     assert lead_in(many, "en") == "According to GB.330/INS/1, GB.331/INS/1 and 3 other documents:"
     assert "from the 5 documents in the corpus;" in refusal([s for s, _ in many], "en")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which four countries are running the new-generation DWCP pilot?",
+        "Has the updated guide on constituents' capacity development been published yet?",
+        "What did the 2019 High-level Political Forum decide about decent work?",
+        "新一代体面劳动国别计划在哪四个国家试点？",
+    ],
+)
+def test_what_the_paper_only_mentions_is_not_answered(engine, question):
+    """¶16 counts the pilot countries without naming them, ¶14 says the guide is to be updated, ¶27 says what
+    the forum will review: none answers what is asked, however close it is."""
+    a = engine.ask(question)
+    assert not a.answered and a.citations == [], a.answer
+
+
+def test_a_status_the_paper_states_is_answered(engine):
+    a = engine.ask("Did the International Labour Conference adopt a resolution at its 107th Session?")
+    assert a.answered and "¶1" in {c.unit.label for c in a.citations}

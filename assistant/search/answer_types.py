@@ -13,28 +13,51 @@ import re
 
 # Most specific first: "how many countries" is a count, "which countries" a list of countries.
 _WHERE_VERBS = r"(?:held|take place|took place|located|based|hosted|headquartered)"
+_DONE = (
+    r"(?:completed|achieved|finished|accomplished|met|delivered|adopted|approved|ratified|submitted|published"
+    r"|released|launched|implemented|presented)"
+)
+_ZH_DONE = "完成|实现|落实|通过|提交|发布|批准|启动|实施"
 _ASKS: list[tuple[str, str]] = [
     (
         "status",
-        r"\b(?:has|have|had) (?:already )?been (?:completed|achieved|finished|accomplished|met|delivered)\b"
-        r"|\bwere (?:already )?(?:completed|achieved|finished|delivered)\b|\balready (?:completed|achieved)\b"
-        r"|\b(?:completion|implementation) status\b|已(?:经)?完成|完成情况|已实现|已落实",
+        # Whether something has been done: completed, adopted, submitted, ratified… (not what it says or plans).
+        rf"\b(?:has|have|had) (?:already )?(?:[\w'’-]+ ){{0,10}}?been (?:already )?{_DONE}\b"
+        rf"|\bwere (?:already )?{_DONE}\b|\balready {_DONE}\b|\b(?:completion|implementation|ratification) status\b"
+        rf"|^(?:did|has|have) (?:[\w'’-]+ ){{1,10}}?"
+        r"(?:adopt|approve|ratify|complete|submit|publish|finish|launch)(?:ed)?\b"
+        rf"|^(?:was|were|is|are) (?:[\w'’-]+ ){{1,10}}?(?:ever |already |yet |now )?{_DONE}\b"
+        r"|已(?:经)?完成|完成情况|已实现|已落实|批准情况"
+        rf"|(?:有没有|是否已?经?|已经?)[^，。？]{{0,25}}(?:{_ZH_DONE})|(?:{_ZH_DONE})了?(?:吗|没有)",
+    ),
+    (
+        "outcome",
+        # What an event, a body or earlier work concluded, decided, found or achieved.
+        r"\bwhat (?:did|does|has|have) (?:[\w-]+ ){1,12}?(?:conclude|decide|find|achieve|accomplish|recommend|show"
+        r"|agree|result in|produce|yield)\b|\bwhat (?:were|are|was|is) (?:the )?(?:main |key |concrete |specific )?"
+        r"(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)\b"
+        r"|\b(?:summari[sz]e|describe) what (?:[\w-]+ ){1,12}?(?:achieved|concluded|decided|found)\b"
+        r"|得出了?(?:什么|哪些)|(?:什么|哪些)(?:具体的?|主要的?)?(?:结论|成效|发现|决定)|作出了?(?:什么|哪些)"
+        r"|取得了?(?:什么|哪些)(?:具体的?|主要的?)?(?:成效|成果|成绩|结果)|结论是什么|成效如何|结果如何",
     ),
     (
         "percentage",
-        r"\bwhat (?:share|percentage|proportion)\b|\bhow much of\b|\bper ?cent\b|百分之|百分比|比例|占.{0,6}多少",
+        r"\bwhat (?:share|percentage|proportion)\b|\b(?:what|which) (?:[\w-]+ )?rate\b|\bhow much of\b|\bper ?cent\b"
+        r"|百分之|百分比|比例|占.{0,6}多少|多大比例|(?:利|费|汇)率",
     ),
     (
         "amount",
         # "Programme and Budget" (计划和预算) is a document's name, not an amount.
         r"\bhow much\b|\bamount\b|(?<!Programme and )\bbudget\b|\bUS dollars?\b|\bcost\b"
-        r"|\b(?:wage|salary) (?:level|rate)\b|\bminimum wage\b|多少钱|金额|总额|(?<!计划和)(?<!计划与)预算"
-        r"|多少(?:美元|资金|经费)|工资水平|最低工资",
+        r"|\b(?:in|of) (?:US )?dollars\b|\bfees?\b|\bprice\b|\b(?:wage|salary) (?:level|rate)\b|\bminimum wage\b"
+        r"|多少钱|金额|总额|(?<!计划和)(?<!计划与)预算"
+        r"|多少(?:美元|资金|经费)|工资水平|最低工资|收费|费用是多少|价格",
     ),
     (
         "countries",
         r"\b(?:which|what) countries\b|\bmember(?:s| states) of\b"
-        r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|成员国有哪些",
+        r"|\b(?:list|name) (?:the |all )?(?:[\w-]+ ){0,2}countries\b"
+        r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|成员国有哪些|(?:列出|列举)[^。？]{0,20}(?:国家|成员国)",
     ),
     (
         "companies",
@@ -47,16 +70,16 @@ _ASKS: list[tuple[str, str]] = [
         # "the name of the report / plan / initiative" asks a title, not a person.
         r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:person|official|(?:deputy )?director|head|chair"
         r"|coordinator|secretary|minister|president|representative|officer|manager|expert|spokesperson)"
-        r"|\bqui\b|\bquién(?:es)?\b|谁|哪位|什么人|姓名|叫什么名字",
+        r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字",
     ),
     (
         "place",
         rf"\b(?:which|what) (?:city|town|country|venue|place)\b.{{0,60}}\b{_WHERE_VERBS}\b"
-        rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,60}}\b{_WHERE_VERBS}\b"
+        rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,120}}\b{_WHERE_VERBS}\b"
         r"|哪个城市|哪座城市|什么城市|在哪里举行|在哪儿举行|在何处|在哪里召开|举办地|地点在|总部设在|总部在哪",
     ),
     # "On what date / which day" wants a day; "the date of X" (日期) is answered by a month or a year too.
-    ("day", r"\bwhat (?:date|day)\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]"),
+    ("day", r"\bwhat (?:date|day)s?\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]"),
     (
         "date",
         r"\bwhen\b|\bwhat (?:year|month)\b|\bwhich (?:year|month)s?\b|\bby when\b|\bquand\b|\bcuándo\b"
@@ -93,16 +116,27 @@ _COUNTRIES = (
 _POST = r"(?:deputy )?(?:director|head|chair|chairperson|president|secretary|coordinator|minister|manager|officer)"
 _ASKS_NAME = re.compile(
     rf"\bname\b|姓名|名字|叫什么|\bwho (?:is|was|will be) (?:the |its )?(?:[\w-]+ )?{_POST}"
-    r"|(?:局长|司长|主席|主任|秘书长|协调员|部长|主管)(?:现在)?是谁",
+    r"|(?:局长|司长|主席|主任|秘书长|协调员|部长|主管)(?:现在)?是谁"
+    r"|哪一?位[\u4e00-\u9fff]{0,8}(?:局长|司长|主席|主任|秘书长|协调员|部长|主管)"
+    rf"|\bwhich (?:[\w-]+ )?{_POST}",
     re.I,
 )
 _NAME = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Sir|Madam)\.?\s+[A-Z]|先生|女士|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,6}")
 HOLDS = {
     "person": _NAME,
     "day": re.compile(rf"\d{{1,2}}\s*[日号]|\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"),
+    # Something stated as done ("was adopted", "已经完成", "通过了"), not planned ("could be submitted", "将提交").
     "status": re.compile(
-        r"\b(?:has|have|had) been (?:completed|achieved|finished|met)\b|\bwere (?:completed|achieved)\b"
-        r"|已(?:经)?完成|已实现",
+        rf"\b(?:has|have|had|was|were) (?:already )?(?:been )?{_DONE}\b|(?<!\bbe )(?<!\bbeen )\b(?:adopted|approved"
+        r"|ratified|completed)\b(?! by)"
+        r"|已(?:经)?(?:完成|实现|落实|通过|提交|发布|批准|启动)|(?:通过|完成|发布|批准|提交)了",
+        re.I,
+    ),
+    # An outcome reported: what a body concluded, decided, stressed or adopted, what work achieved or found.
+    "outcome": re.compile(
+        r"\b(?:concluded|decided|found|agreed|adopted|recommended|stressed|emphasi[sz]ed|called (?:on|for)"
+        r"|recogni[sz]ed|noted|showed|resulted in|achieved|highlighted|reaffirmed|underlined|requested)\b"
+        r"|得出|作出|达成|取得|强调|指出|发现|表明|认为|决定|同意|呼吁|重申|通过了",
         re.I,
     ),
     "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
@@ -157,6 +191,7 @@ def _asked_roles(question: str) -> list[re.Pattern]:
 # Types that refuse when no quoted sentence (or footnote) holds them; the rest only steer sentence choice.
 CHECKED = (
     "status",
+    "outcome",
     "companies",
     "percentage",
     "amount",
@@ -218,6 +253,51 @@ def _holds_count(text: str, question: str) -> bool:
     return any(re.search(rf"(?:{_EN_NUMBER})\s+(?:[A-Za-z-]+\s+){{0,3}}{re.escape(n)}", text, re.I) for n in nouns)
 
 
+# Whether something was done, and what it concluded, are asked of one thing ("Has the guide been published?",
+# "该论坛得出了什么结论？"): a sentence saying that something else was adopted or stressed does not answer.
+_SUBJECT = [
+    re.compile(
+        r"\bwhat (?:did|does|has|have) (.+?) (?:conclude|decide|find|achieve|accomplish|recommend|show|agree|result in"
+        r"|produce|yield)\b|\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)"
+        r" (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded|decided|found)\b"
+        rf"|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?(?:{_DONE}|adopt|approve"
+        r"|ratify|complete|submit|publish|finish|launch)\b",
+        re.I,
+    ),
+    re.compile(r"^(.+?)(?:最后|最终|是否|有没有|已经|已|得出|作出|取得|的结论|的成效|的决定|具体作出)"),
+]
+_STOP = set("the a an of on in at for to and or its their this that these those about by with from it".split())
+
+
+def _subject_terms(question: str) -> tuple[str, set[str]] | None:
+    """("en", its content words) or ("zh", its character pairs) of the thing a status or outcome question is
+    about, or None when it cannot be told."""
+    for pattern in _SUBJECT:
+        if m := pattern.search(question.strip()):
+            span = next((g for g in m.groups() if g), "")
+            if re.search(r"[\u4e00-\u9fff]", span):
+                han = re.sub(r"[^\u4e00-\u9fff]+", " ", span)
+                pairs = {w[i : i + 2] for w in han.split() for i in range(len(w) - 1)}
+                return ("zh", pairs) if pairs else None
+            words = {w.lower()[:6] for w in re.findall(r"[\w'-]+", span) if w.lower() not in _STOP and len(w) > 2}
+            return ("en", words) if words else None
+    return None
+
+
+def _about_subject(text: str, question: str) -> bool:
+    """The text names at least half of the terms of the question's subject (True when there is none)."""
+    subject = _subject_terms(question)
+    if subject is None:
+        return True
+    lang, terms = subject
+    if lang == "zh":
+        found = sum(t in text for t in terms)
+    else:
+        words = {w.lower()[:6] for w in re.findall(r"[\w'-]+", text)}
+        found = len(terms & words)
+    return found * 2 >= len(terms)
+
+
 def holds(kind: str | None, text: str, question: str = "") -> bool:
     """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
     if kind not in CHECKED:
@@ -232,10 +312,59 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
         return bool(_COMPANY.search(text))
     if kind == "count":
         return _holds_count(text, question)
+    if kind in ("status", "outcome") and not _about_subject(text, question):
+        return False
     return bool(HOLDS[kind].search(text))
 
 
+# "Which four countries…", "List the three portfolios", "哪四个国家", "列出…四项战略目标": the reader wants the
+# items named, and a sentence that only counts them ("in four countries") does not name them.
+_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+_NUMBERS |= {c: i for i, c in enumerate("〇一二三四五六七八九十")} | {"两": 2}
+_EN_ITEMS = re.compile(
+    r"\b(?:which|what|list|name|identify) (?:are |were )?(?:all )?(?:the |its |their )?(two|three|four|five|six|seven"
+    r"|eight|nine|ten|[2-9]) (?:[\w-]+ ){0,3}?[a-z-]+s\b",
+    re.I,
+)
+_ZH_MEASURE = "(?:个|项|家|位|种|条|名|份|大)"
+_ZH_ITEMS = re.compile(
+    rf"哪([两二三四五六七八九十2-9]){_ZH_MEASURE}|(?:列出|列举)[^。？]{{0,24}}?(?<!第)([两二三四五六七八九十2-9]){_ZH_MEASURE}"
+)
+_LIST_MARK = re.compile(r"[(（]([a-z]|[ivx]{1,4}|\d{1,2})[)）]")
+
+
+def asked_items(question: str) -> int | None:
+    """How many items the question wants named (≥ 2), or None."""
+    m = _EN_ITEMS.search(question) or _ZH_ITEMS.search(question)
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g)
+    return int(word) if word.isdigit() else _NUMBERS.get(word.lower())
+
+
+_EN_RUN = re.compile(r"((?:[^,;.]{1,40},\s*)+)(?:[^,;.]{1,40}?\s)?(?:and|or)\b", re.I)
+_PAIR = re.compile(r"[和及与]|\b(?:and|or)\b", re.I)
+
+
+def _listed_items(text: str) -> int:
+    """The most items one enumeration in the text names: "A、B、C 和 D", "A; B; C", "A, B and C", "A and B"."""
+    zh = max(c.count("、") + 1 + bool(re.search(r"、[^、]*[和及与]", c)) for c in re.split(r"[。，；]", text))
+    semi = len(re.findall(r"[;；]", text)) + 1
+    en = max((m[1].count(",") + 2 for m in _EN_RUN.finditer(text)), default=1)
+    return max(zh, semi, en, 1 + bool(_PAIR.search(text)))
+
+
+def names_items(texts: list[str], n: int) -> bool:
+    """Whether the texts name n items: n list entries ((a)…(d) as separate sentences), or one enumeration of n."""
+    marked = len({m.lower() for t in texts for m in _LIST_MARK.findall(t)})
+    return marked >= n or any(_listed_items(t) >= n for t in texts)
+
+
 def lacks_answer(question: str, texts: list[str]) -> bool:
-    """True when the question asks for a checked kind of answer and none of the texts holds one."""
+    """True when the question asks for a checked kind of answer and none of the texts holds one, or asks
+    for n items named and the texts name fewer."""
     kind = asked_type(question)
-    return kind in CHECKED and not any(holds(kind, t, question) for t in texts)
+    if kind in CHECKED and not any(holds(kind, t, question) for t in texts):
+        return True
+    n = asked_items(question)
+    return n is not None and not names_items(texts, n)
