@@ -159,3 +159,21 @@ def test_which_n_things_wants_n_things_named_not_counted():
 )
 def test_more_wordings_of_the_checked_kinds(question, kind):
     assert asked_type(question) == kind
+
+
+def test_which_ones_have_done_something_is_a_status_question_in_both_languages():
+    brics = "金砖国家包括巴西、俄罗斯、印度、中国和南非。"
+    assert asked_type("Which BRICS countries have ratified the conventions?") == "status"
+    assert lacks_answer("Which BRICS countries have ratified the conventions?", [brics])
+    assert lacks_answer("金砖国家中哪些国家已经批准了这些公约？", [brics])
+
+
+def test_when_a_named_thing_was_adopted_wants_its_own_date():
+    """¶19 dates the 2030 Agenda's goals and names the Addis Ababa Action Agenda in another sentence: no date
+    of adoption."""
+    para = ["仅靠官方发展援助是不足以在 2030 年之前实现可持续发展目标的。", "《亚的斯亚贝巴行动议程》提供了一个框架。"]
+    assert lacks_answer("《亚的斯亚贝巴行动议程》是哪一年通过的？", para)
+    assert lacks_answer("When was the Addis Ababa Action Agenda adopted?", ["The goals are to be met by 2030."])
+    assert not lacks_answer(
+        "When was the Addis Ababa Action Agenda adopted?", ["The Addis Ababa Action Agenda of 2015."]
+    )

@@ -23,7 +23,8 @@ _ASKS: list[tuple[str, str]] = [
         "status",
         # Whether something has been done: completed, adopted, submitted, ratified… (not what it says or plans).
         rf"\b(?:has|have|had) (?:already )?(?:[\w'’-]+ ){{0,10}}?been (?:already )?{_DONE}\b"
-        rf"|\bwere (?:already )?{_DONE}\b|\balready {_DONE}\b|\b(?:completion|implementation|ratification) status\b"
+        rf"|\b(?:were|has|have|had) (?:already )?{_DONE}\b|\balready {_DONE}\b"
+        r"|\b(?:completion|implementation|ratification) status\b"
         rf"|^(?:did|has|have) (?:[\w'’-]+ ){{1,10}}?"
         r"(?:adopt|approve|ratify|complete|submit|publish|finish|launch)(?:ed)?\b"
         rf"|^(?:was|were|is|are) (?:[\w'’-]+ ){{1,10}}?(?:ever |already |yet |now )?{_DONE}\b"
@@ -253,26 +254,34 @@ def _holds_count(text: str, question: str) -> bool:
     return any(re.search(rf"(?:{_EN_NUMBER})\s+(?:[A-Za-z-]+\s+){{0,3}}{re.escape(n)}", text, re.I) for n in nouns)
 
 
-# Whether something was done, and what it concluded, are asked of one thing ("Has the guide been published?",
-# "该论坛得出了什么结论？"): a sentence saying that something else was adopted or stressed does not answer.
-_SUBJECT = [
-    re.compile(
-        r"\bwhat (?:did|does|has|have) (.+?) (?:conclude|decide|find|achieve|accomplish|recommend|show|agree|result in"
-        r"|produce|yield)\b|\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)"
-        r" (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded|decided|found)\b"
-        rf"|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?(?:{_DONE}|adopt|approve"
-        r"|ratify|complete|submit|publish|finish|launch)\b",
-        re.I,
-    ),
-    re.compile(r"^(.+?)(?:最后|最终|是否|有没有|已经|已|得出|作出|取得|的结论|的成效|的决定|具体作出)"),
-]
+# Whether something was done, what it concluded and when it was adopted are asked of one thing ("Has the guide
+# been published?", "该论坛得出了什么结论？", "《亚的斯亚贝巴行动议程》是哪一年通过的？"): a sentence saying that
+# something else was adopted, stressed or dated does not answer.
+_EVENT = r"adopt|found|establish|create|sign|launch|hold|held|set up|approve|publish|issue"
+_SUBJECT = {
+    "done": [
+        re.compile(
+            r"\bwhat (?:did|does|has|have) (.+?) (?:conclude|decide|find|achieve|accomplish|recommend|show|agree"
+            r"|result in|produce|yield)\b|\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?"
+            r"|recommendations?) (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded"
+            rf"|decided|found)\b|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?"
+            rf"(?:{_DONE}|adopt|approve|ratify|complete|submit|publish|finish|launch)\b",
+            re.I,
+        ),
+        re.compile(r"^(.+?)(?:最后|最终|是否|有没有|已经|已|得出|作出|取得|的结论|的成效|的决定|具体作出)"),
+    ],
+    "when": [
+        re.compile(rf"^(?:when|in (?:what|which) year) (?:was|were|did) (.+?) (?:{_EVENT})", re.I),
+        re.compile(r"^(.+?)是?在?(?:什么时候|何时|哪一年|哪年)(?:通过|成立|设立|创建|签署|发布|举行|召开|建立|启动)"),
+    ],
+}
 _STOP = set("the a an of on in at for to and or its their this that these those about by with from it".split())
 
 
-def _subject_terms(question: str) -> tuple[str, set[str]] | None:
+def _subject_terms(question: str, patterns: list[re.Pattern]) -> tuple[str, set[str]] | None:
     """("en", its content words) or ("zh", its character pairs) of the thing a status or outcome question is
     about, or None when it cannot be told."""
-    for pattern in _SUBJECT:
+    for pattern in patterns:
         if m := pattern.search(question.strip()):
             span = next((g for g in m.groups() if g), "")
             if re.search(r"[\u4e00-\u9fff]", span):
@@ -284,9 +293,9 @@ def _subject_terms(question: str) -> tuple[str, set[str]] | None:
     return None
 
 
-def _about_subject(text: str, question: str) -> bool:
+def _about_subject(text: str, question: str, kind: str) -> bool:
     """The text names at least half of the terms of the question's subject (True when there is none)."""
-    subject = _subject_terms(question)
+    subject = _subject_terms(question, _SUBJECT["done" if kind in ("status", "outcome") else "when"])
     if subject is None:
         return True
     lang, terms = subject
@@ -312,7 +321,7 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
         return bool(_COMPANY.search(text))
     if kind == "count":
         return _holds_count(text, question)
-    if kind in ("status", "outcome") and not _about_subject(text, question):
+    if kind in ("status", "outcome", "date", "day") and not _about_subject(text, question, kind):
         return False
     return bool(HOLDS[kind].search(text))
 
