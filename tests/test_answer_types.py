@@ -177,3 +177,13 @@ def test_when_a_named_thing_was_adopted_wants_its_own_date():
     assert not lacks_answer(
         "When was the Addis Ababa Action Agenda adopted?", ["The Addis Ababa Action Agenda of 2015."]
     )
+
+
+def test_who_pays_wants_a_sentence_saying_who_funds_that_thing():
+    named = "The Secretary-General's implementation plan for the reinvigorated Resident Coordinator system."
+    assert asked_type("新一代体面劳动国别计划试点的经费由哪些捐助方提供？") == "funder"
+    assert lacks_answer("Who pays for the Resident Coordinator system?", [named])
+    assert lacks_answer("试点项目的经费由谁提供？", ["在 2018 年到 2019 年期间，国际劳工组织在四个国家实施该举措。"])
+    assert not lacks_answer(
+        "Who pays for the Resident Coordinator system?", ["The Resident Coordinator system is funded by a levy."]
+    )

@@ -9,6 +9,7 @@ from assistant.evaluation.harness import (
     SPLIT,
     SYNTHETIC,
     UNANSWERABLE,
+    UNSEEN,
     breakdown,
     load_gold,
     load_jsonl,
@@ -32,7 +33,7 @@ def test_recorded_split_is_the_documented_one_and_covers_every_question():
     recorded = read_split(SPLIT)
     hand = {q: p for q, p in recorded.items() if q in {g["id"] for g in gold}}
     assert hand == make_split(gold), "eval/gold/split.json no longer matches make_split: re-record it on purpose"
-    for path in (UNANSWERABLE, SYNTHETIC):
+    for path in (UNANSWERABLE, SYNTHETIC, UNSEEN):
         extra = load_jsonl(path) if path.exists() else []
         assert {g["id"] for g in extra} <= set(recorded)
         assert {recorded[g["id"]] for g in extra} <= {DEV, TEST}

@@ -23,6 +23,9 @@ GOLD = EVAL_DIR / "gold" / "questions.jsonl"  # written by hand for this project
 # paper mentions and ask what it does not say, and questions the chat model wrote per unit.
 UNANSWERABLE = EVAL_DIR / "gold" / "unanswerable.jsonl"
 SYNTHETIC = EVAL_DIR / "gold" / "synthetic.jsonl"
+# Written blind, by someone who saw neither the gold set nor the system: half answerable questions that look
+# like the unanswerable half (which city, whether it was adopted, what it concluded, which four…).
+UNSEEN = EVAL_DIR / "gold" / "unseen.jsonl"
 # The English development questions of both sets put into French by hand: all in the development part (a
 # French test part would be the translation of questions tuned on).
 FRENCH = EVAL_DIR / "gold" / "questions_fr.jsonl"

@@ -498,7 +498,9 @@ def cmd_eval(args) -> int:
     gold = E.load_gold(Path(args.gold)) if args.gold else E.load_gold()
     split = read_split(E.SPLIT)
     if args.calibrate:  # on the development part of every set (the unanswerable set adds refusal points)
-        sets = [gold] + [E.load_jsonl(p) for p in (E.UNANSWERABLE, E.SYNTHETIC) if not args.gold and p.exists()]
+        sets = [gold] + [
+            E.load_jsonl(p) for p in (E.UNANSWERABLE, E.SYNTHETIC, E.UNSEEN) if not args.gold and p.exists()
+        ]
         dev = [g for questions in sets for g in part_of(questions, split, DEV)]
         return _calibrate_refusal(_engine(s), dev, Path(args.out) if args.out else E.REPORTS)
     if args.part != "all":

@@ -65,6 +65,14 @@ _ASKS: list[tuple[str, str]] = [
         r"\b(?:which|what) (?:private |multinational )?(?:companies|firms|enterprises|corporations|businesses)\b"
         r"|哪(?:些|几家|一家|家)(?:私营|私人|跨国)?(?:公司|企业)",
     ),
+    (
+        "funder",
+        # Who pays for something: a sentence naming the thing without saying who funds it does not answer.
+        r"\bwho (?:will )?(?:pays?|funds?|finances?|sponsors?)\b|\b(?:funded|financed|paid for|sponsored) by whom\b"
+        r"|\b(?:which|what) (?:donors?|funders?|sponsors?)\b|\bwho (?:is|are) (?:the )?(?:donors?|funders?|sponsors?)\b"
+        r"|由谁(?:出资|资助|供资|提供(?:资金|经费)|承担)|(?:经费|资金|费用)[^，。？]{0,12}由(?:谁|哪些|哪个|哪家)"
+        r"|哪些(?:捐助方|捐助者|捐助国|出资方|资助方)|谁(?:出资|资助|供资)",
+    ),
     ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
     (
         "person",
@@ -140,6 +148,11 @@ HOLDS = {
         r"|得出|作出|达成|取得|强调|指出|发现|表明|认为|决定|同意|呼吁|重申|通过了",
         re.I,
     ),
+    "funder": re.compile(
+        r"\b(?:funded|financed|paid for|sponsored|supported financially) by\b|\bfunding from\b|\bdonors?\b"
+        r"|资助|出资|供资|捐助|由[^，。]{1,20}提供(?:资金|经费)",
+        re.I,
+    ),
     "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
     "amount": re.compile(
         r"(?:US)?\$\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars?|francs?|euros?)\b|\bUSD\b|\bCHF\b"
@@ -193,6 +206,7 @@ def _asked_roles(question: str) -> list[re.Pattern]:
 CHECKED = (
     "status",
     "outcome",
+    "funder",
     "companies",
     "percentage",
     "amount",
@@ -270,11 +284,16 @@ _SUBJECT = {
         ),
         re.compile(r"^(.+?)(?:最后|最终|是否|有没有|已经|已|得出|作出|取得|的结论|的成效|的决定|具体作出)"),
     ],
+    "funder": [
+        re.compile(r"\bwho (?:will )?(?:pays?|funds?|finances?|sponsors?) (?:for )?(.+?)[?.]?$", re.I),
+        re.compile(r"^(.+?)的?(?:经费|资金|费用)"),
+    ],
     "when": [
         re.compile(rf"^(?:when|in (?:what|which) year) (?:was|were|did) (.+?) (?:{_EVENT})", re.I),
         re.compile(r"^(.+?)是?在?(?:什么时候|何时|哪一年|哪年)(?:通过|成立|设立|创建|签署|发布|举行|召开|建立|启动)"),
     ],
 }
+_SUBJECT_OF = {"status": "done", "outcome": "done", "date": "when", "day": "when"}
 _STOP = set("the a an of on in at for to and or its their this that these those about by with from it".split())
 
 
@@ -295,7 +314,7 @@ def _subject_terms(question: str, patterns: list[re.Pattern]) -> tuple[str, set[
 
 def _about_subject(text: str, question: str, kind: str) -> bool:
     """The text names at least half of the terms of the question's subject (True when there is none)."""
-    subject = _subject_terms(question, _SUBJECT["done" if kind in ("status", "outcome") else "when"])
+    subject = _subject_terms(question, _SUBJECT[_SUBJECT_OF.get(kind, kind)])
     if subject is None:
         return True
     lang, terms = subject
@@ -321,7 +340,7 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
         return bool(_COMPANY.search(text))
     if kind == "count":
         return _holds_count(text, question)
-    if kind in ("status", "outcome", "date", "day") and not _about_subject(text, question, kind):
+    if kind in ("status", "outcome", "funder", "date", "day") and not _about_subject(text, question, kind):
         return False
     return bool(HOLDS[kind].search(text))
 
