@@ -187,3 +187,53 @@ def test_who_pays_wants_a_sentence_saying_who_funds_that_thing():
     assert not lacks_answer(
         "Who pays for the Resident Coordinator system?", ["The Resident Coordinator system is funded by a levy."]
     )
+
+
+def test_which_session_wants_a_session_not_a_year():
+    assert asked_type("该评估会提交理事会哪一届会议审议？") == "session"
+    assert lacks_answer("该评估会提交理事会哪一届会议审议？", ["2019 年对公共私营伙伴关系的高级别评估。"])
+    assert not lacks_answer("Which session adopted the conclusions?", ["At its 107th Session (June 2018), the ILC…"])
+
+
+def test_what_would_happen_if_wants_a_conditional():
+    assert asked_type("如果理事会没有通过该战略，会有什么后果？") == "consequence"
+    assert lacks_answer(
+        "如果理事会没有通过该战略，会有什么后果？", ["为了落实若干结论，理事会要求局长考虑其指导意见。"]
+    )
+    assert not lacks_answer("What would happen if funding fell?", ["If funding falls, the pilot will stop."])
+
+
+def test_signing_and_representing_are_checked_like_other_statuses_and_roles():
+    assert lacks_answer(
+        "Has the ILO signed an agreement with the Staff College yet?", ["It will work with the Staff College."]
+    )
+    assert not lacks_answer(
+        "Has the ILO signed an agreement with the College?", ["The ILO has signed an agreement with the College."]
+    )
+    assert lacks_answer("Who will represent the ILO at BAPA+40?", ["Good practices will be promoted at BAPA+40."])
+    assert lacks_answer("Name of the current Director of the Turin Centre?", ["The Turin Centre will offer training."])
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Qu'a conclu le Forum politique de haut niveau ?", "outcome"),
+        ("Quelle part du financement provient du secteur privé ?", "percentage"),
+        ("Dans quelle ville se tiendra la conférence ?", "place"),
+        ("Avec quelles entreprises l'OIT a-t-elle signé des accords ?", "companies"),
+        ("Quels documents du Conseil d'administration sont cités ?", "symbol"),
+        ("¿En qué ciudad se celebrará la conferencia?", "place"),
+        ("¿Quién preside el grupo de resultados?", "person"),
+        ("¿Qué porcentaje de la financiación procede del sector privado?", "percentage"),
+        # "Programme and Budget" names a document in English, French and Spanish alike.
+        ("When will the new programme and budget take effect?", "date"),
+    ],
+)
+def test_french_and_spanish_questions_are_read_too(question, kind):
+    assert asked_type(question) == kind
+
+
+def test_a_french_role_question_wants_the_role_in_the_english_text():
+    named = "The ILO takes part in the UNSDG strategic results groups."
+    assert lacks_answer("Qui préside le groupe de résultats stratégiques ?", [named])
+    assert not lacks_answer("Qui préside le groupe ?", ["The group is chaired by UNDP."])

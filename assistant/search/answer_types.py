@@ -15,9 +15,12 @@ import re
 _WHERE_VERBS = r"(?:held|take place|took place|located|based|hosted|headquartered)"
 _DONE = (
     r"(?:completed|achieved|finished|accomplished|met|delivered|adopted|approved|ratified|submitted|published"
-    r"|released|launched|implemented|presented)"
+    r"|released|launched|implemented|presented|signed|concluded)"
 )
-_ZH_DONE = "完成|实现|落实|通过|提交|发布|批准|启动|实施"
+_FINDS = (
+    "conclude|decide|find|achieve|accomplish|recommend|show|reveal|indicate|demonstrate|agree|result in|produce|yield"
+)
+_ZH_DONE = "完成|实现|落实|通过|提交|发布|批准|启动|实施|采纳|签署|接受"
 _ASKS: list[tuple[str, str]] = [
     (
         "status",
@@ -26,7 +29,7 @@ _ASKS: list[tuple[str, str]] = [
         rf"|\b(?:were|has|have|had) (?:already )?{_DONE}\b|\balready {_DONE}\b"
         r"|\b(?:completion|implementation|ratification) status\b"
         rf"|^(?:did|has|have) (?:[\w'’-]+ ){{1,10}}?"
-        r"(?:adopt|approve|ratify|complete|submit|publish|finish|launch)(?:ed)?\b"
+        r"(?:adopt|approve|ratify|complete|submit|publish|finish|launch|sign)(?:ed)?\b"
         rf"|^(?:was|were|is|are) (?:[\w'’-]+ ){{1,10}}?(?:ever |already |yet |now )?{_DONE}\b"
         r"|已(?:经)?完成|完成情况|已实现|已落实|批准情况"
         rf"|(?:有没有|是否已?经?|已经?)[^，。？]{{0,25}}(?:{_ZH_DONE})|(?:{_ZH_DONE})了?(?:吗|没有)",
@@ -34,8 +37,8 @@ _ASKS: list[tuple[str, str]] = [
     (
         "outcome",
         # What an event, a body or earlier work concluded, decided, found or achieved.
-        r"\bwhat (?:did|does|has|have) (?:[\w-]+ ){1,12}?(?:conclude|decide|find|achieve|accomplish|recommend|show"
-        r"|agree|result in|produce|yield)\b|\bwhat (?:were|are|was|is) (?:the )?(?:main |key |concrete |specific )?"
+        rf"\bwhat (?:did|does|has|have) (?:[\w-]+ ){{1,12}}?(?:{_FINDS})\b|"
+        r"\bwhat (?:were|are|was|is) (?:the )?(?:main |key |concrete |specific )?"
         r"(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)\b"
         r"|\b(?:summari[sz]e|describe) what (?:[\w-]+ ){1,12}?(?:achieved|concluded|decided|found)\b"
         r"|得出了?(?:什么|哪些)|(?:什么|哪些)(?:具体的?|主要的?)?(?:结论|成效|发现|决定)|作出了?(?:什么|哪些)"
@@ -77,8 +80,9 @@ _ASKS: list[tuple[str, str]] = [
     (
         "person",
         # "the name of the report / plan / initiative" asks a title, not a person.
-        r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:person|official|(?:deputy )?director|head|chair"
-        r"|coordinator|secretary|minister|president|representative|officer|manager|expert|spokesperson)"
+        r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:current |present |new )?"
+        r"(?:person|official|(?:deputy )?director|head|chair|coordinator|secretary|minister|president|representative"
+        r"|officer|manager|expert|spokesperson)"
         r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字",
     ),
     (
@@ -87,6 +91,8 @@ _ASKS: list[tuple[str, str]] = [
         rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,120}}\b{_WHERE_VERBS}\b"
         r"|哪个城市|哪座城市|什么城市|在哪里举行|在哪儿举行|在何处|在哪里召开|举办地|地点在|总部设在|总部在哪",
     ),
+    # Which session of a body: a session number, a symbol or the month it meets, not a year alone.
+    ("session", r"\b(?:which|what) session\b|\bat which (?:of its )?sessions?\b|哪一?届|第几届"),
     # "On what date / which day" wants a day; "the date of X" (日期) is answered by a month or a year too.
     ("day", r"\bwhat (?:date|day)s?\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]"),
     (
@@ -99,11 +105,39 @@ _ASKS: list[tuple[str, str]] = [
         r"\b(?:which|what) (?:governing body )?(?:documents?|papers?|reports?)\b|\bdocument (?:symbol|number)\b"
         r"|\bsymbol\b|哪份文件|哪一份文件|哪份理事会文件|哪些[^，。？]{0,12}文件|文件编号|文号|哪份报告",
     ),
+    (
+        "consequence",
+        # What would happen if…: the paper says so only in a conditional ("if…", "否则", "一旦").
+        r"\bwhat (?:would|will|could) happen if\b|\bwhat (?:are|would be|will be) the consequences?\b"
+        r"|会有什么后果|有什么后果|会怎么样|会发生什么",
+    ),
     ("reason", r"\bwhy\b|\bfor what reason\b|\bpourquoi\b|\bpor qué\b|为什么|为何|原因"),
     ("yesno", r"^(?:is|are|does|do|did|will|can|could|has|have|was|were|should)\b|是否|吗[？?]?\s*$"),
     ("list", r"\bwhat are\b|\bwhich\b|\blist\b|哪些|哪几"),
 ]
-ASKS = [(kind, re.compile(p, re.I)) for kind, p in _ASKS]
+# French and Spanish, the ILO's other working languages: their readers get the English version, so only the
+# question needs reading. The same kinds, most specific first as above.
+_ASKS_FR_ES = {
+    "status": r"\b(?:a|ont)-t-(?:il|elle|ils|elles) (?:déjà )?été (?:achevée?s?|adoptée?s?|approuvée?s?|ratifiée?s?"
+    r"|soumise?s?|publiée?s?|signée?s?)\b|\bya (?:se )?(?:ha|han) (?:sido )?(?:completad|adoptad|aprobad|ratificad"
+    r"|presentad|publicad|firmad)|\bdéjà (?:achevée?s?|terminée?s?|adoptée?s?|réalisée?s?)\b",
+    "outcome": r"\bqu'(?:a|ont)(?:-t-(?:il|elle))? (?:conclu|décidé|constaté)|\bquelles (?:ont été |sont )?(?:les )?"
+    r"(?:conclusions|décisions|résultats)\b|\bqu[ée] (?:concluy|decidi)|\bqué (?:conclusiones|resultados)\b",
+    "funder": r"\bqui (?:finance|paie|paye)\b|\bquién(?:es)? (?:financia|paga)",
+    "percentage": r"\bquelle (?:part|proportion)\b|\bquel pourcentage\b|\bquel taux\b|\bqué (?:porcentaje|proporción"
+    r"|parte)\b|\bqué tasa\b",
+    "amount": r"\bmontant\b|\ben dollars\b|\bcombien d'argent\b|\bcoûte?\b|\bcuánto dinero\b"
+    r"|\bmonto\b|\bcuesta\b|\bpresupuesto\b|\ben dólares\b",
+    "countries": r"\bquels pays\b|\bqué países\b",
+    "companies": r"\bquelles (?:entreprises|sociétés)\b|\bqué (?:empresas|compañías)\b",
+    "place": r"\bdans quelle ville\b|\boù (?:se tiendra|se tient|a eu lieu|s'est tenue?|se trouve|est situé)"
+    r"|\ben qué ciudad\b|\bdónde (?:se celebr|tendrá lugar|tuvo lugar|se encuentra|está)",
+    "session": r"\bquelle session\b|\bqué (?:período de sesiones|reunión)\b",
+    "day": r"\bquel jour\b|\bà quelle date\b|\bqué día\b|\ben qué fecha\b",
+    "date": r"\ben quelle année\b|\bquelle année\b|\ben qué año\b",
+    "symbol": r"\bquels? documents?\b|\bcote\b|\bqué documentos?\b|\bsignatura\b",
+}
+ASKS = [(kind, re.compile(p + (f"|{_ASKS_FR_ES[kind]}" if kind in _ASKS_FR_ES else ""), re.I)) for kind, p in _ASKS]
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _PLACES = (
@@ -137,14 +171,15 @@ HOLDS = {
     # Something stated as done ("was adopted", "已经完成", "通过了"), not planned ("could be submitted", "将提交").
     "status": re.compile(
         rf"\b(?:has|have|had|was|were) (?:already )?(?:been )?{_DONE}\b|(?<!\bbe )(?<!\bbeen )\b(?:adopted|approved"
-        r"|ratified|completed)\b(?! by)"
-        r"|已(?:经)?(?:完成|实现|落实|通过|提交|发布|批准|启动)|(?:通过|完成|发布|批准|提交)了",
+        r"|ratified|completed|signed)\b(?! by)"
+        r"|已(?:经)?(?:完成|实现|落实|通过|提交|发布|批准|启动|采纳|签署)|(?:通过|完成|发布|批准|提交|采纳|签署)了",
         re.I,
     ),
     # An outcome reported: what a body concluded, decided, stressed or adopted, what work achieved or found.
     "outcome": re.compile(
         r"\b(?:concluded|decided|found|agreed|adopted|recommended|stressed|emphasi[sz]ed|called (?:on|for)"
-        r"|recogni[sz]ed|noted|showed|resulted in|achieved|highlighted|reaffirmed|underlined|requested)\b"
+        r"|recogni[sz]ed|noted|showed|revealed|indicated|demonstrated|resulted in|achieved|highlighted|reaffirmed"
+        r"|underlined|requested)\b"
         r"|得出|作出|达成|取得|强调|指出|发现|表明|认为|决定|同意|呼吁|重申|通过了",
         re.I,
     ),
@@ -153,6 +188,10 @@ HOLDS = {
         r"|资助|出资|供资|捐助|由[^，。]{1,20}提供(?:资金|经费)",
         re.I,
     ),
+    "session": re.compile(
+        rf"第\s*\d+\s*届|\b\d{{3}}(?:st|nd|rd|th) Session\b|\bGB\.\d{{3}}\b|\d{{1,2}}\s*月|\b(?:{_MONTHS})\b", re.I
+    ),
+    "consequence": re.compile(r"如果|若(?!干)|否则|一旦|后果|\bif\b|\bunless\b|\botherwise\b|\bconsequences?\b", re.I),
     "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
     "amount": re.compile(
         r"(?:US)?\$\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars?|francs?|euros?)\b|\bUSD\b|\bCHF\b"
@@ -186,10 +225,11 @@ HOLDS = {
 # chairs, leads, coordinates or answers for it does not answer, whichever office it names. Each role in both
 # languages, since the reader's version may be the original or a translation.
 _ROLES = [
-    re.compile(r"\bchair(?:s|ed|ing|person|man|woman)?\b|\bpresid(?:e|es|ed|ing)\b|主持|主席", re.I),
-    re.compile(r"\blead(?:s|ing|er|ership)?\b|\bled by\b|\bhead(?:s|ed)\b|牵头|领导|带头|率领|主导", re.I),
-    re.compile(r"\bresponsib|\bin charge\b|\boversee|\bmanag(?:e|es|ed|ing)\b|负责|主管", re.I),
-    re.compile(r"\bcoordinat|协调", re.I),
+    re.compile(r"\bchair(?:s|ed|ing|person|man|woman)?\b|\bpresid(?:e|es|ed|ing)\b|\bpr[ée]sid|主持|主席", re.I),
+    re.compile(r"\blead(?:s|ing|er|ership)?\b|\bled by\b|\bhead(?:s|ed)\b|\bdirig|牵头|领导|带头|率领|主导", re.I),
+    re.compile(r"\bresponsib|\bresponsable|\bin charge\b|\boversee|\bmanag(?:e|es|ed|ing)\b|负责|主管", re.I),
+    re.compile(r"\bcoordinat|\bcoordonn|\bcoordin|协调", re.I),
+    re.compile(r"\brepresent(?:s|ed|ing|ative)?\b|代表", re.I),
 ]
 # A company named as such: a capitalised name with its legal form, or a Chinese name ending in 公司/集团.
 _COMPANY = re.compile(
@@ -214,9 +254,11 @@ CHECKED = (
     "person",
     "place",
     "countries",
+    "session",
     "day",
     "date",
     "symbol",
+    "consequence",
 )
 
 
@@ -275,8 +317,8 @@ _EVENT = r"adopt|found|establish|create|sign|launch|hold|held|set up|approve|pub
 _SUBJECT = {
     "done": [
         re.compile(
-            r"\bwhat (?:did|does|has|have) (.+?) (?:conclude|decide|find|achieve|accomplish|recommend|show|agree"
-            r"|result in|produce|yield)\b|\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?"
+            rf"\bwhat (?:did|does|has|have) (.+?) (?:{_FINDS})\b|"
+            r"\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?"
             r"|recommendations?) (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded"
             rf"|decided|found)\b|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?"
             rf"(?:{_DONE}|adopt|approve|ratify|complete|submit|publish|finish|launch)\b",
