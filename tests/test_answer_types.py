@@ -237,3 +237,16 @@ def test_a_french_role_question_wants_the_role_in_the_english_text():
     named = "The ILO takes part in the UNSDG strategic results groups."
     assert lacks_answer("Qui préside le groupe de résultats stratégiques ?", [named])
     assert not lacks_answer("Qui préside le groupe ?", ["The group is chaired by UNDP."])
+
+
+def test_comparisons_and_indicators_must_be_in_the_evidence():
+    transparency = "向经合组织发展援助委员会提供数据也为透明度的提升提供了支持。"
+    assert asked_type("跟其他联合国机构相比，国际劳工组织的透明度如何？") == "comparison"
+    assert lacks_answer("跟其他联合国机构相比，国际劳工组织的透明度如何？", [transparency])
+    assert not lacks_answer("How does its funding compare with 2015?", ["Funding was higher than in 2015."])
+    framework = "制定国际劳工组织框架以衡量其成果及影响。"
+    assert lacks_answer("该框架具体包括哪些指标？", [framework])
+    assert lacks_answer("What criteria will the ILO use to pick good practices?", ["Good practices will be shared."])
+    assert not lacks_answer(
+        "Which indicators will it track?", ["It will track three indicators: jobs, wages and coverage."]
+    )

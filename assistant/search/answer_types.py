@@ -76,6 +76,19 @@ _ASKS: list[tuple[str, str]] = [
         r"|由谁(?:出资|资助|供资|提供(?:资金|经费)|承担)|(?:经费|资金|费用)[^，。？]{0,12}由(?:谁|哪些|哪个|哪家)"
         r"|哪些(?:捐助方|捐助者|捐助国|出资方|资助方)|谁(?:出资|资助|供资)",
     ),
+    (
+        "comparison",
+        # How something compares with or differs from another: the paper must make the comparison.
+        r"\bcompared? (?:with|to)\b|\bin comparison\b|\bhow does (?:[\w-]+ ){1,6}?compare\b|\b(?:better|worse) than\b"
+        r"|\brank(?:s|ed|ing)?\b|\bdiffer(?:ent|ence|s)? (?:from|between)\b|\bwhat(?:'s| is) (?:the )?difference\b"
+        r"|相比|相较|有什么不同|有何不同|有什么区别|有何区别|排名",
+    ),
+    (
+        "measures",
+        # Which indicators, criteria or variables: the paper must name them.
+        r"\b(?:which|what) (?:[\w-]+ ){0,2}(?:indicators?|criteria|criterion|metrics?|variables|benchmarks?"
+        r"|baselines?)\b|哪些(?:具体的?|关键的?)?(?:指标|标准|变量|基准|基线)|(?:指标|标准)(?:是什么|有哪些)",
+    ),
     ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
     (
         "person",
@@ -135,6 +148,8 @@ _ASKS_FR_ES = {
     "session": r"\bquelle session\b|\bqué (?:período de sesiones|reunión)\b",
     "day": r"\bquel jour\b|\bà quelle date\b|\bqué día\b|\ben qué fecha\b",
     "date": r"\ben quelle année\b|\bquelle année\b|\ben qué año\b",
+    "measures": r"\bquels (?:indicateurs|critères)\b|\bqué (?:indicadores|criterios)\b",
+    "comparison": r"\bpar rapport (?:à|aux)\b|\bcomparée?s? (?:à|aux|avec)\b|\ben comparación\b|\bcomparad[oa]s? con\b",
     "symbol": r"\bquels? documents?\b|\bcote\b|\bqué documentos?\b|\bsignatura\b",
 }
 ASKS = [(kind, re.compile(p + (f"|{_ASKS_FR_ES[kind]}" if kind in _ASKS_FR_ES else ""), re.I)) for kind, p in _ASKS]
@@ -192,6 +207,14 @@ HOLDS = {
         rf"第\s*\d+\s*届|\b\d{{3}}(?:st|nd|rd|th) Session\b|\bGB\.\d{{3}}\b|\d{{1,2}}\s*月|\b(?:{_MONTHS})\b", re.I
     ),
     "consequence": re.compile(r"如果|若(?!干)|否则|一旦|后果|\bif\b|\bunless\b|\botherwise\b|\bconsequences?\b", re.I),
+    "comparison": re.compile(
+        r"\bthan\b|\bcompared (?:with|to)\b|\bunlike\b|\bin contrast\b|\bdiffer|比|相较|不同于|与以往|区别|差异", re.I
+    ),
+    "measures": re.compile(
+        r"\bindicators?\b|\bcriteri|\bmetrics?\b|\bvariables?\b|\bbenchmarks?\b|\bbaselines?\b"
+        r"|\bmeasured (?:by|through|against)\b|指标|标准|变量|基准|基线",
+        re.I,
+    ),
     "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
     "amount": re.compile(
         r"(?:US)?\$\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars?|francs?|euros?)\b|\bUSD\b|\bCHF\b"
@@ -247,6 +270,8 @@ CHECKED = (
     "status",
     "outcome",
     "funder",
+    "comparison",
+    "measures",
     "companies",
     "percentage",
     "amount",
