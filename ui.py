@@ -282,7 +282,9 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
         build = f'<span class="build" data-build="{html.escape(str(a.get("build") or ""))}" hidden></span>'
         chat.append({"role": "assistant", "content": render.answer_html(a, page.names) + build})
         # Open the first cited unit in the source panel, through the same path as a click.
-        first = f"{a['citations'][0]['id']}|{len(turns)}" if a["citations"] else gr.skip()
+        # A refusal of what the paper only touches on opens the passage that comes closest, so it can be checked.
+        shown = a["citations"] or a.get("related") or []
+        first = f"{shown[0]['id']}|{len(turns)}" if shown else gr.skip()
         yield "", chat, turns, first, *files
 
     def exports(turns):
@@ -352,6 +354,7 @@ def source_part(page: Page, turns, target) -> None:
         if uid not in by_id:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         cited = [c for t in reversed(turns or []) for c in t["answer"]["citations"] if c.get("id") == uid]
+        cited = cited or [r for t in reversed(turns or []) for r in t["answer"].get("related", []) if r["id"] == uid]
         quoted = [s for c in cited for s in c.get("quote", [])]
         # The language the answer quoted the unit in (a language version), shown with the original beside it.
         lang = cited[0].get("language", "") if cited else ""

@@ -19,7 +19,7 @@ from .config import Settings
 from .documents.text import UnsafeText, language_of, sanitize
 from .documents.versions import sentence_pairs
 from .search import aggregate, lookup
-from .search.answer_types import CHECKED, asked_type, holds, lacks_answer
+from .search.answer_types import CHECKED, asked_type, holds, missing_answer
 from .search.retrieve import RetrievalMode, Retriever
 
 
@@ -374,6 +374,15 @@ class Engine:
         result.answer = A.refusal(symbols, lang)
         result.answered = False
 
+    def _refuse_beyond(self, result: A.Answer, lang: str, missing: str, closest) -> None:
+        """Refuse a question the paper touches on without answering, saying what it does not give and citing,
+        as related (not as an answer), the passage that comes closest."""
+        symbol = self.docs[closest.doc][0] if closest.doc in self.docs else closest.doc
+        result.answer = A.refusal_beyond(symbol, lang, missing, closest.label)
+        result.answered = False
+        version = lang if closest.version(lang) else ""  # shown in the reader's version, beside the original
+        result.related = [{"id": closest.id, "doc": closest.doc, "label": closest.label, "language": version}]
+
     def _answer_from_retrieval(
         self,
         result: A.Answer,
@@ -453,8 +462,9 @@ class Engine:
         picked = A.with_short_units_whole(picked, vectors, qvec, units)
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
-        if not found.units and lacks_answer(result.question, quoted):
-            self._refuse(result, lang, doc)
+        missing = None if found.units else missing_answer(result.question, quoted)
+        if missing is not None:
+            self._refuse_beyond(result, lang, missing, candidates[0])
             return
         result.answer = A.compose_extractive(picked, units, lang, self.docs)
         scores = {h.unit.id: h.dense for h in r.hits}

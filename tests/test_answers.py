@@ -326,3 +326,17 @@ def test_what_the_paper_only_mentions_is_not_answered(engine, question):
 def test_a_status_the_paper_states_is_answered(engine):
     a = engine.ask("Did the International Labour Conference adopt a resolution at its 107th Session?")
     assert a.answered and "¶1" in {c.unit.label for c in a.citations}
+
+
+@pytest.mark.parametrize(
+    "question, says, label",
+    [
+        ("In which city will the BAPA+40 conference take place?", "does not say where it is held", "D2.5"),
+        ("新一代体面劳动国别计划在哪四个国家试点？", "没有说明具体是哪些国家", "¶16"),
+    ],
+)
+def test_a_refusal_says_what_the_paper_does_not_give_and_where_it_comes_closest(engine, question, says, label):
+    a = engine.ask(question)
+    assert not a.answered and a.citations == []  # refused: nothing is cited as an answer
+    assert says in a.answer and f"[{label}]" in a.answer
+    assert [r["label"] for r in a.related] == [label] and a.to_dict()["related"][0]["label"] == label

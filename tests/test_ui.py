@@ -142,6 +142,18 @@ def test_chat_citations_source_panel_follow_up_feedback_export(browser, app):
     assert "> 国际劳工组织的附加值体现在其作为一个规范性和三方性机构" in md
 
 
+def test_a_refusal_of_what_the_paper_only_mentions_opens_the_closest_passage(browser, app):
+    """The paper names BAPA+40 (D2.5) but no city: the refusal says so, and the passage it names opens in the
+    source panel, in English beside the Chinese original, so the reader can check the refusal."""
+    page = open_page(browser, app)
+    ask(page, "In which city will the BAPA+40 conference take place?", 1)
+    answer = last_answer(page)
+    assert "does not say where it is held" in answer and "[D2.5]" in answer
+    page.wait_for_function("document.querySelector('#source-panel').innerText.includes('D2.5')", timeout=30_000)
+    assert "BAPA+40" in page.inner_text("#source-panel")
+    page.screenshot(path=SHOTS / "02b-refusal-closest.png")
+
+
 def test_an_example_fills_the_question_box(browser, app):
     page = open_page(browser, app)
     page.locator("#chat").get_by_text("第12段说了什么？").click()

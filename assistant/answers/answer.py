@@ -85,6 +85,9 @@ class Answer:
     fallback: str | None = None  # why a written answer was not given (model too slow or failed)
     grounding: dict | None = None  # written answers: the model's raw text and what the check removed
     build: str | None = None  # the index build the answer came from (one build per answer)
+    # A refusal because the closest passage lacks what was asked (a city, a status): that passage, cited as
+    # what the paper does say, so the reader can check the refusal in one click. Never part of an answer.
+    related: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -104,6 +107,7 @@ class Answer:
             "fallback": self.fallback,
             "grounding": self.grounding,
             "build": self.build,
+            "related": self.related,
         }
 
 
@@ -134,6 +138,42 @@ REFUSAL_CORPUS = ByLanguage(
     }
 )
 MAX_NAMED = 3  # documents named in a lead-in or refusal; the citations name the rest
+
+# What a refusal says the paper does not give, by the kind of answer asked for (search/answer_types.py).
+MISSING = {
+    "status": ("这件事是否已经完成或通过", "whether this has been done"),
+    "outcome": ("得出了什么结论或取得了什么成果", "what was concluded or achieved"),
+    "funder": ("由谁出资", "who pays for it"),
+    "comparison": ("这一比较", "this comparison"),
+    "measures": ("具体的指标或标准", "which indicators or criteria apply"),
+    "companies": ("具体是哪些公司", "which companies"),
+    "percentage": ("具体的百分比或比例", "the percentage or share"),
+    "amount": ("具体金额", "the amount"),
+    "count": ("这个数字", "that number"),
+    "person": ("具体是谁", "who"),
+    "place": ("具体地点", "where it is held or based"),
+    "countries": ("具体是哪些国家", "which countries"),
+    "session": ("具体是哪一届会议", "which session"),
+    "day": ("具体是哪一天", "the exact day"),
+    "date": ("具体时间", "when"),
+    "symbol": ("文件编号", "the document symbol"),
+    "consequence": ("会有什么后果", "what would follow"),
+    "items": ("逐项列出的名称", "the items by name"),
+}
+REFUSAL_BEYOND = ByLanguage(
+    {
+        "zh": "{symbol} 没有说明{what}。最接近的是 [{label}]：它谈到了这一主题，但没有给出这一信息。",
+        "en": "{symbol} does not say {what}. The closest passage [{label}] touches on the subject but does not "
+        "give it.",
+    }
+)
+
+
+def refusal_beyond(symbol: str, lang: str, missing: str, label: str) -> str:
+    """The refusal of a question the paper touches on without answering: what it does not say, and where it
+    comes closest (so the reader can check)."""
+    zh, en = MISSING.get(missing, ("这一点", "this"))
+    return REFUSAL_BEYOND[lang].format(symbol=symbol, what=zh if lang == "zh" else en, label=label)
 
 
 def original_note(language: str, lang: str, provenance: str = "", source: str = "") -> str:

@@ -27,7 +27,7 @@ def answer_html(answer: dict, names: dict[str, str] | None = None) -> str:
     """The answer text, escaped, each [label] a link that opens the cited unit in the source panel;
     with `names` (document id → symbol, when the corpus has several) the link names its document."""
     ids: dict[str, list[dict]] = {}
-    for c in answer.get("citations", []):
+    for c in [*answer.get("citations", []), *answer.get("related", [])]:
         ids.setdefault(c["label"], []).append(c)
     seen: dict[str, int] = {}
 

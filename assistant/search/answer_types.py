@@ -455,11 +455,17 @@ def names_items(texts: list[str], n: int) -> bool:
     return marked >= n or any(_listed_items(t) >= n for t in texts)
 
 
+def missing_answer(question: str, texts: list[str]) -> str | None:
+    """What the texts lack that the question asks for: its checked kind of answer ("place", "status"…), or
+    "items" when it asks for n items named and they name fewer; None when nothing is missing."""
+    kind = asked_type(question)
+    if kind in CHECKED and not any(holds(kind, t, question) for t in texts):
+        return kind
+    n = asked_items(question)
+    return "items" if n is not None and not names_items(texts, n) else None
+
+
 def lacks_answer(question: str, texts: list[str]) -> bool:
     """True when the question asks for a checked kind of answer and none of the texts holds one, or asks
     for n items named and the texts name fewer."""
-    kind = asked_type(question)
-    if kind in CHECKED and not any(holds(kind, t, question) for t in texts):
-        return True
-    n = asked_items(question)
-    return n is not None and not names_items(texts, n)
+    return missing_answer(question, texts) is not None
