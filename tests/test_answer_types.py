@@ -250,3 +250,27 @@ def test_comparisons_and_indicators_must_be_in_the_evidence():
     assert not lacks_answer(
         "Which indicators will it track?", ["It will track three indicators: jobs, wages and coverage."]
     )
+
+
+@pytest.mark.parametrize(
+    "question, evidence, refused",
+    [
+        ("How often does the ILO send its data to the DAC?", "The ILO provides data to the OECD DAC.", True),
+        ("How often is it reported?", "It is reported every year to the Governing Body.", False),
+        ("Link to the ILO dashboard?", "The ILO dashboard shows decent work results.", True),
+        ("BAPA+40 — what does BAPA stand for?", "The second UN High-Level Conference (BAPA+40 Conference).", True),
+        ("What does SSTC stand for?", "South-South and triangular cooperation (SSTC) will guide it.", False),
+        ("SSTC 的全称是什么？", "以更多地利用南南合作和三角形合作(SSTC)为指导。", False),
+        ("How does the paper define innovative financing?", "Innovative financing models will be applied.", True),
+        ("Could you give me an example of ODA leveraging private funds?", "ODA remains important.", True),
+        ("尽职调查程序具体包括哪些步骤？", "战略伙伴关系小组负责协调伙伴关系的做法。", True),
+        ("KPIs for the four focus areas?", "The plan addresses four focus areas.", True),
+        ("国际援助透明化倡议是哪个机构主办的？", "国际劳工组织通过国际援助透明化倡议公布了数据。", True),
+        ("国际劳工组织发展合作的前五大捐助方是谁？", "需要确保伙伴关系和融资模式的最佳组合。", True),
+        ("How did the Workers' group react to the paper?", "The paper should be read with GB.334/INS/3/2.", True),
+        ("劳动世界的未来倡议哪年启动的？", "在推出“劳动世界的未来倡议”的背景下及《2018-21年知识战略》的指导下。", True),
+        ("南南合作的主要伙伴国有哪些？", "国际劳工组织应以更多地利用南南合作为指导。", True),
+    ],
+)
+def test_what_kind_of_detail_is_asked_and_whether_the_evidence_gives_it(question, evidence, refused):
+    assert lacks_answer(question, [evidence]) is refused

@@ -15,7 +15,7 @@ import re
 _WHERE_VERBS = r"(?:held|take place|took place|located|based|hosted|headquartered)"
 _DONE = (
     r"(?:completed|achieved|finished|accomplished|met|delivered|adopted|approved|ratified|submitted|published"
-    r"|released|launched|implemented|presented|signed|concluded)"
+    r"|released|launched|implemented|presented|signed|concluded|consulted)"
 )
 _FINDS = (
     "conclude|decide|find|achieve|accomplish|recommend|show|reveal|indicate|demonstrate|agree|result in|produce|yield"
@@ -42,7 +42,10 @@ _ASKS: list[tuple[str, str]] = [
         r"(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)\b"
         r"|\b(?:summari[sz]e|describe) what (?:[\w-]+ ){1,12}?(?:achieved|concluded|decided|found)\b"
         r"|得出了?(?:什么|哪些)|(?:什么|哪些)(?:具体的?|主要的?)?(?:结论|成效|发现|决定)|作出了?(?:什么|哪些)"
-        r"|取得了?(?:什么|哪些)(?:具体的?|主要的?)?(?:成效|成果|成绩|结果)|结论是什么|成效如何|结果如何",
+        r"|取得了?(?:什么|哪些)(?:具体的?|主要的?)?(?:成效|成果|成绩|结果)|结论是什么|成效如何|结果如何"
+        r"|\bhow did (?:[\w'’-]+ ){1,8}?(?:react|respond)\b"
+        r"|\bwhat (?:was|were) (?:the )?(?:reactions?|responses?|feedback)\b"
+        r"|(?:什么|哪些|有何)(?:反馈|反应|回应)",
     ),
     (
         "percentage",
@@ -61,7 +64,7 @@ _ASKS: list[tuple[str, str]] = [
         "countries",
         r"\b(?:which|what) countries\b|\bmember(?:s| states) of\b"
         r"|\b(?:list|name) (?:the |all )?(?:[\w-]+ ){0,2}countries\b"
-        r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|成员国有哪些|(?:列出|列举)[^。？]{0,20}(?:国家|成员国)",
+        r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|(?:伙伴|成员)?国有哪些|哪些(?:伙伴|成员)国|(?:列出|列举)[^。？]{0,20}(?:国家|成员国)",
     ),
     (
         "companies",
@@ -81,13 +84,34 @@ _ASKS: list[tuple[str, str]] = [
         # How something compares with or differs from another: the paper must make the comparison.
         r"\bcompared? (?:with|to)\b|\bin comparison\b|\bhow does (?:[\w-]+ ){1,6}?compare\b|\b(?:better|worse) than\b"
         r"|\brank(?:s|ed|ing)?\b|\bdiffer(?:ent|ence|s)? (?:from|between)\b|\bwhat(?:'s| is) (?:the )?difference\b"
-        r"|相比|相较|有什么不同|有何不同|有什么区别|有何区别|排名",
+        r"|\btop (?:\d+|two|three|four|five|ten)\b|\b(?:largest|biggest|smallest)\b"
+        r"|相比|相较|有什么不同|有何不同|有什么区别|有何区别|排名|前[二三四五六七八九十\d]+(?:大|名|位)|最大的",
     ),
     (
         "measures",
         # Which indicators, criteria or variables: the paper must name them.
         r"\b(?:which|what) (?:[\w-]+ ){0,2}(?:indicators?|criteria|criterion|metrics?|variables|benchmarks?"
-        r"|baselines?)\b|哪些(?:具体的?|关键的?)?(?:指标|标准|变量|基准|基线)|(?:指标|标准)(?:是什么|有哪些)",
+        r"|baselines?)\b|\bKPIs?\b|\bkey performance indicators?\b|\bany (?:metrics|indicators|baselines?)\b"
+        r"|哪些(?:具体的?|关键的?)?(?:指标|标准|变量|基准|基线)|(?:指标|标准)(?:是什么(?!时候)|有哪些)|绩效指标",
+    ),
+    (
+        "frequency",
+        r"\bhow often\b|\bhow frequently\b|\bat what intervals?\b"
+        r"|多久一次|多长时间一次|频率|多久(?:提交|报告|更新|发布)",
+    ),
+    ("link", r"\b(?:link|url|web ?site|web ?page|web address)\b|网址|链接|网站"),
+    (
+        "definition",
+        # What a term means or an abbreviation stands for: the paper must define or spell it out.
+        r"\bstands? for\b|\bwhat does (?:[\w'’+-]+ ){1,4}?(?:mean|stand for)\b|\bdefin(?:e|es|ition)\b|\bmeaning of\b"
+        r"|是什么意思|的含义|的定义|如何定义|怎么定义|代表什么|全称",
+    ),
+    ("example", r"\b(?:an? |any |some )?examples?\b|\bfor instance\b|举个?例|有哪些例子|什么例子|案例|实例"),
+    (
+        "procedure",
+        # The steps, procedure or mechanism by which something is done: the paper must describe one.
+        r"\b(?:which|what) (?:[\w-]+ ){0,2}(?:steps|procedures?|mechanisms?|process(?:es)?)\b|\bconcrete mechanism\b"
+        r"|\bhow exactly\b|哪些步骤|什么(?:样的)?(?:机制|程序|流程|步骤)|具体(?:步骤|程序|流程|机制)",
     ),
     ("count", r"\bhow many\b|\bnumber of\b|\bcombien\b|\bcuánt[oa]s\b|多少|几个|几项|几名|几家|几次|几届"),
     (
@@ -96,7 +120,11 @@ _ASKS: list[tuple[str, str]] = [
         r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:current |present |new )?"
         r"(?:person|official|(?:deputy )?director|head|chair|coordinator|secretary|minister|president|representative"
         r"|officer|manager|expert|spokesperson)"
-        r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字",
+        r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字"
+        # which office or body does it: answered by an office, but only one said to do it (the roles below)
+        r"|\bwhich (?:ILO |UN )?(?:department|office|unit|bureau|branch|division|body|agency|institution"
+        r"|organi[sz]ation)s?"
+        r" (?:is|are|was|were|will|does|did|has|have|hosts?|runs?|leads?)\b|哪个(?:部门|机构|办公室|司|局|组织)",
     ),
     (
         "place",
@@ -211,9 +239,21 @@ HOLDS = {
         r"\bthan\b|\bcompared (?:with|to)\b|\bunlike\b|\bin contrast\b|\bdiffer|比|相较|不同于|与以往|区别|差异", re.I
     ),
     "measures": re.compile(
-        r"\bindicators?\b|\bcriteri|\bmetrics?\b|\bvariables?\b|\bbenchmarks?\b|\bbaselines?\b"
+        r"\bindicators?\b|\bKPIs?\b|\bcriteri|\bmetrics?\b|\bvariables?\b|\bbenchmarks?\b|\bbaselines?\b"
         r"|\bmeasured (?:by|through|against)\b|指标|标准|变量|基准|基线",
         re.I,
+    ),
+    "frequency": re.compile(
+        r"\bevery\b|\bannual(?:ly)?\b|\beach (?:year|month|quarter)\b|\bper (?:year|annum)\b|\bregular(?:ly)?\b"
+        r"|\b(?:monthly|quarterly|biennial(?:ly)?|yearly)\b|每年|每季度|每月|定期|每两年|一年一次|两年期",
+        re.I,
+    ),
+    "link": re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:org|int|com)\b"),
+    "example": re.compile(
+        r"\bfor example\b|\bfor instance\b|\bsuch as\b|\be\.g\.|例如|比如|诸如|譬如|\bincluding\b|包括"
+    ),
+    "procedure": re.compile(
+        r"\bsteps?\b|\bprocedures?\b|\bmechanisms?\b|\bprocess(?:es)?\b|机制|程序|流程|步骤|首先|其次", re.I
     ),
     "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
     "amount": re.compile(
@@ -253,6 +293,7 @@ _ROLES = [
     re.compile(r"\bresponsib|\bresponsable|\bin charge\b|\boversee|\bmanag(?:e|es|ed|ing)\b|负责|主管", re.I),
     re.compile(r"\bcoordinat|\bcoordonn|\bcoordin|协调", re.I),
     re.compile(r"\brepresent(?:s|ed|ing|ative)?\b|代表", re.I),
+    re.compile(r"\bhost(?:s|ed|ing)?\b|\borgani[sz](?:es|ed|ing)\b|主办|举办|承办", re.I),
 ]
 # A company named as such: a capitalised name with its legal form, or a Chinese name ending in 公司/集团.
 _COMPANY = re.compile(
@@ -284,6 +325,11 @@ CHECKED = (
     "date",
     "symbol",
     "consequence",
+    "frequency",
+    "link",
+    "definition",
+    "example",
+    "procedure",
 )
 
 
@@ -338,7 +384,7 @@ def _holds_count(text: str, question: str) -> bool:
 # Whether something was done, what it concluded and when it was adopted are asked of one thing ("Has the guide
 # been published?", "该论坛得出了什么结论？", "《亚的斯亚贝巴行动议程》是哪一年通过的？"): a sentence saying that
 # something else was adopted, stressed or dated does not answer.
-_EVENT = r"adopt|found|establish|create|sign|launch|hold|held|set up|approve|publish|issue"
+_EVENT = r"adopt|found|establish|create|sign|launch|hold|held|set up|approve|publish|issue|introduc|start|begin|began"
 _SUBJECT = {
     "done": [
         re.compile(
@@ -357,7 +403,10 @@ _SUBJECT = {
     ],
     "when": [
         re.compile(rf"^(?:when|in (?:what|which) year) (?:was|were|did) (.+?) (?:{_EVENT})", re.I),
-        re.compile(r"^(.+?)是?在?(?:什么时候|何时|哪一年|哪年)(?:通过|成立|设立|创建|签署|发布|举行|召开|建立|启动)"),
+        re.compile(
+            r"^(.+?)是?在?(?:什么时候|何时|哪一年|哪年)(?:开始)?(?:通过|成立|设立|创建|签署|发布|举行|召开|建立|启动"
+            r"|实行|实施|生效|推出)"
+        ),
     ],
 }
 _SUBJECT_OF = {"status": "done", "outcome": "done", "date": "when", "day": "when"}
@@ -393,6 +442,30 @@ def _about_subject(text: str, question: str, kind: str) -> bool:
     return found * 2 >= len(terms)
 
 
+_DEFINES = re.compile(
+    r"\bmeans?\b|\brefers? to\b|\bdefined\b|\bdefinition\b|\bi\.e\.|\bnamely\b|是指|指的是|即(?!将)|定义|亦即", re.I
+)
+_ABBREVIATION = re.compile(r"\b([A-Z][A-Z0-9+]*[A-Z][A-Z0-9+]*)")
+_SMALL_WORDS = {"and", "of", "the", "for", "on", "in", "to", "a"}
+
+
+def _spells_out(text: str, abbreviation: str) -> bool:
+    """The text spells the abbreviation out: words whose initials make its letters ("Buenos Aires Plan of
+    Action" for BAPA+40), or a Chinese name standing before it in brackets (南南合作和三角合作(SSTC))."""
+    if re.search(rf"[\u4e00-\u9fff]{{2,}}\s*[(（]\s*{re.escape(abbreviation)}", text):
+        return True
+    letters = re.sub(r"[^A-Z]", "", abbreviation).lower()
+    initials = "".join(w[0].lower() for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SMALL_WORDS)
+    return len(letters) >= 2 and letters in initials
+
+
+def _holds_definition(text: str, question: str) -> bool:
+    m = _ABBREVIATION.search(question)
+    if m and re.search(r"\bstands? for\b|全称|代表什么|\bmean\b", question, re.I):
+        return _spells_out(text, m[1])
+    return bool(_DEFINES.search(text))
+
+
 def holds(kind: str | None, text: str, question: str = "") -> bool:
     """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
     if kind not in CHECKED:
@@ -407,8 +480,12 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
         return bool(_COMPANY.search(text))
     if kind == "count":
         return _holds_count(text, question)
+    if kind == "definition":
+        return _holds_definition(text, question)
     if kind in ("status", "outcome", "funder", "date", "day") and not _about_subject(text, question, kind):
         return False
+    if kind in ("date", "day"):
+        text = re.sub(r"《[^》]*》", "", text)  # a year in a title (《2018-21年知识战略》) names it, it does not date
     return bool(HOLDS[kind].search(text))
 
 
