@@ -19,7 +19,7 @@ from .config import Settings
 from .documents.text import UnsafeText, language_of, sanitize
 from .documents.versions import sentence_pairs
 from .search import aggregate, lookup
-from .search.answer_types import CHECKED, asked_type, holds, missing_answer
+from .search.answer_types import STEERING, asked_type, holds, missing_answer
 from .search.retrieve import RetrievalMode, Retriever
 
 
@@ -316,7 +316,7 @@ class Engine:
         asks about sources; those that hold the kind of answer asked for (a symbol, a date, a number, the
         countries of a group) when it asks for one."""
         sources = bool(A.ASKS_FOR_SOURCES.search(question))
-        if not (sources or kind in CHECKED):
+        if not (sources or kind in STEERING):
             return []
         notes = [n for u in units.values() for n in self._footnotes(u, self._notes_of(u, picked, not sources))]
         notes = list({n.id: n for n in notes}.values())
@@ -326,7 +326,7 @@ class Engine:
         """When none of the units to quote holds the kind of answer asked for, the first close hit below them
         that does, in its text or its footnotes ('which GB paper was the 2015-18 strategy?': ¶10 by fn 6, ranked
         fourth); nothing otherwise."""
-        if kind not in CHECKED or any(self._unit_holds(kind, u, question, lang) for u in candidates):
+        if kind not in STEERING or any(self._unit_holds(kind, u, question, lang) for u in candidates):
             return []
         below = (h.unit for h in close if h.unit not in candidates)
         return next(([u] for u in below if self._unit_holds(kind, u, question, lang)), [])
@@ -414,7 +414,7 @@ class Engine:
         result.retrieved = [
             {"id": h.unit.id, "label": h.unit.label, "score": round(h.dense or h.score, 4)} for h in r.hits
         ]
-        kind = asked_type(result.question)
+        kind = asked_type(result.question, among=STEERING)  # what steers the choice of units and sentences
         below: list = []  # a unit ranked below those quoted, quoted because it alone holds the asked kind of answer
         if found.units:  # "what does paragraph 18 say about SDG 8?": answer from the named units only
             candidates = found.units
@@ -453,7 +453,7 @@ class Engine:
             s.answer_window / 2,
             first=None if found.units else candidates[0].id,
             prefer=(lambda sent: self._holds_with_notes(kind, sent, units, result.question, lang))
-            if kind in CHECKED
+            if kind in STEERING
             else None,
             holding=tuple(u.id for u in below),
         )

@@ -120,11 +120,14 @@ _ASKS: list[tuple[str, str]] = [
         r"\bwho\b|\bwhose name\b|\bname of (?:the |its |their )?(?:current |present |new )?"
         r"(?:person|official|(?:deputy )?director|head|chair|coordinator|secretary|minister|president|representative"
         r"|officer|manager|expert|spokesperson)"
-        r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字"
-        # which office or body does it: answered by an office, but only one said to do it (the roles below)
-        r"|\bwhich (?:ILO |UN )?(?:department|office|unit|bureau|branch|division|body|agency|institution"
-        r"|organi[sz]ation)s?"
-        r" (?:is|are|was|were|will|does|did|has|have|hosts?|runs?|leads?)\b|哪个(?:部门|机构|办公室|司|局|组织)",
+        r"|\bqui\b|\bquién(?:es)?\b|谁|哪一?位|什么人|姓名|叫什么名字",
+    ),
+    (
+        "agent",
+        # Which office or body does something: answered by an office, but only one said to do it (the roles).
+        r"\bwhich (?:ILO |UN )?(?:department|office|unit|bureau|branch|division|body|agency|institution"
+        r"|organi[sz]ation)s? (?:is|are|was|were|will|does|did|has|have|hosts?|runs?|leads?)\b"
+        r"|哪个(?:部门|机构|办公室|司|局|组织)",
     ),
     (
         "place",
@@ -306,13 +309,13 @@ def _asked_roles(question: str) -> list[re.Pattern]:
     return [r for r in _ROLES if r.search(question)]
 
 
-# Types that refuse when no quoted sentence (or footnote) holds them; the rest only steer sentence choice.
-CHECKED = (
+# Kinds whose presence marks the sentence that answers (a date, a count, a name, a symbol, a status said
+# done): they steer reranking, which sentence is quoted and which lower unit or footnote joins it, and refuse
+# when absent.
+STEERING = (
     "status",
     "outcome",
     "funder",
-    "comparison",
-    "measures",
     "companies",
     "percentage",
     "amount",
@@ -324,6 +327,13 @@ CHECKED = (
     "day",
     "date",
     "symbol",
+)
+# Kinds marked only by a loose word ("for example", "process", "than", "every"): they refuse when absent but
+# steer nothing (the reranking weights were fitted without them).
+REFUSING_ONLY = (
+    "agent",
+    "comparison",
+    "measures",
     "consequence",
     "frequency",
     "link",
@@ -331,12 +341,14 @@ CHECKED = (
     "example",
     "procedure",
 )
+CHECKED = STEERING + REFUSING_ONLY
 
 
-def asked_type(question: str) -> str | None:
-    """The kind of answer the question wants (the first pattern that matches), or None."""
+def asked_type(question: str, among: tuple[str, ...] | None = None) -> str | None:
+    """The kind of answer the question wants (the first pattern that matches; with `among`, the first of
+    those kinds), or None."""
     for kind, pattern in ASKS:
-        if pattern.search(question.strip()):
+        if (among is None or kind in among) and pattern.search(question.strip()):
             return kind
     return None
 
@@ -476,6 +488,9 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
             return False
         # "who" is often answered by an office or a body: only a name asked for needs one
         return not _ASKS_NAME.search(question) or bool(_NAME.search(text))
+    if kind == "agent":
+        roles = _asked_roles(question)
+        return not roles or any(r.search(text) for r in roles)
     if kind == "companies":
         return bool(_COMPANY.search(text))
     if kind == "count":

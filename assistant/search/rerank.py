@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .answer_types import CHECKED, asked_type, holds
+from .answer_types import STEERING, asked_type, holds
 
 SIGNALS = (
     "fused",  # the retrieval's fused score, relative to the best one (weight 1 and no other: no reranking)
@@ -28,7 +28,7 @@ SIGNALS = (
 
 def signal_matrix(hits, question: str, sentence_best: dict[str, float]) -> np.ndarray:
     """One row of SIGNALS per hit (hits in fused order; `sentence_best`: unit id → best sentence similarity)."""
-    kind = asked_type(question)
+    kind = asked_type(question, among=STEERING)
     by_dense = {h.unit.id: i for i, h in enumerate(sorted(hits, key=lambda h: -h.dense)) if h.dense}
     by_keyword = {h.unit.id: i for i, h in enumerate(sorted(hits, key=lambda h: -h.keyword)) if h.keyword > 0}
     top = {h.unit.id for h in hits[:3]}
@@ -43,7 +43,7 @@ def signal_matrix(hits, question: str, sentence_best: dict[str, float]) -> np.nd
                 1.0 / (1 + by_dense[u.id]) if u.id in by_dense else 0.0,
                 1.0 / (1 + by_keyword[u.id]) if u.id in by_keyword else 0.0,
                 sentence_best.get(u.id, h.dense),
-                float(kind in CHECKED and holds(kind, " ".join(t for _, t, _ in u.versions) + u.plain_text, question)),
+                float(kind in STEERING and holds(kind, " ".join(t for _, t, _ in u.versions) + u.plain_text, question)),
                 float(u.kind == "footnote"),
                 float(u.kind in ("title", "purpose", "field")),
                 float(u.kind == "footnote" and bool(set(u.cited_by) & top)),
