@@ -31,6 +31,7 @@ UNSEEN = EVAL_DIR / "gold" / "unseen.jsonl"
 FRENCH = EVAL_DIR / "gold" / "questions_fr.jsonl"
 SUPPORT_GOLD = EVAL_DIR / "gold" / "support.jsonl"
 THRESHOLDS = EVAL_DIR / "thresholds.json"
+THRESHOLDS_BY_SET = EVAL_DIR / "thresholds_by_set.json"  # floors on the test part of the further sets
 REPORTS = EVAL_DIR / "reports"
 
 # Metric name -> the questions it is averaged over.
