@@ -19,7 +19,8 @@ from .config import Settings
 from .documents.text import UnsafeText, language_of, sanitize
 from .documents.versions import sentence_pairs
 from .search import aggregate, lookup
-from .search.answer_types import STEERING, asked_type, holds, missing_answer
+from .search.answer_evidence import holds, missing_answer
+from .search.answer_types import STEERING, asked_type
 from .search.retrieve import RetrievalMode, Retriever
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from assistant.search.answer_types import asked_type, holds, lacks_answer
+from assistant.search.answer_evidence import holds, lacks_answer
+from assistant.search.answer_types import asked_type
 
 
 @pytest.mark.parametrize(

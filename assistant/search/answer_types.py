@@ -1,4 +1,4 @@
-"""What kind of answer a question wants, and whether a sentence holds one.
+"""What kind of answer a question wants (search/answer_evidence.py: whether a text holds one).
 
 A question that asks for a city, a person's name, an amount, a date or a count is not answered by sentences
 that hold no such thing, however similar they are ("In which city will BAPA+40 take place?" is not answered
@@ -13,7 +13,7 @@ import re
 
 # Most specific first: "how many countries" is a count, "which countries" a list of countries.
 _WHERE_VERBS = r"(?:held|take place|took place|located|based|hosted|headquartered)"
-_DONE = (
+DONE_VERBS = (
     r"(?:completed|achieved|finished|accomplished|met|delivered|adopted|approved|ratified|submitted|published"
     r"|released|launched|implemented|presented|signed|concluded|consulted)"
 )
@@ -25,12 +25,12 @@ _ASKS: list[tuple[str, str]] = [
     (
         "status",
         # Whether something has been done: completed, adopted, submitted, ratified… (not what it says or plans).
-        rf"\b(?:has|have|had) (?:already )?(?:[\w'’-]+ ){{0,10}}?been (?:already )?{_DONE}\b"
-        rf"|\b(?:were|has|have|had) (?:already )?{_DONE}\b|\balready {_DONE}\b"
+        rf"\b(?:has|have|had) (?:already )?(?:[\w'’-]+ ){{0,10}}?been (?:already )?{DONE_VERBS}\b"
+        rf"|\b(?:were|has|have|had) (?:already )?{DONE_VERBS}\b|\balready {DONE_VERBS}\b"
         r"|\b(?:completion|implementation|ratification) status\b"
         rf"|^(?:did|has|have) (?:[\w'’-]+ ){{1,10}}?"
         r"(?:adopt|approve|ratify|complete|submit|publish|finish|launch|sign)(?:ed)?\b"
-        rf"|^(?:was|were|is|are) (?:[\w'’-]+ ){{1,10}}?(?:ever |already |yet |now )?{_DONE}\b"
+        rf"|^(?:was|were|is|are) (?:[\w'’-]+ ){{1,10}}?(?:ever |already |yet |now )?{DONE_VERBS}\b"
         r"|已(?:经)?完成|完成情况|已实现|已落实|批准情况"
         rf"|(?:有没有|是否已?经?|已经?)[^，。？]{{0,25}}(?:{_ZH_DONE})|(?:{_ZH_DONE})了?(?:吗|没有)",
     ),
@@ -185,21 +185,6 @@ _ASKS_FR_ES = {
 }
 ASKS = [(kind, re.compile(p + (f"|{_ASKS_FR_ES[kind]}" if kind in _ASKS_FR_ES else ""), re.I)) for kind, p in _ASKS]
 
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_PLACES = (
-    # Cities and countries that ILO papers name as venues and seats (a reply naming a place names one of
-    # these, or says "held in / 在…举行"); extend as the corpus grows.
-    "Geneva|Turin|Rome|Paris|Brussels|New York|Washington|Buenos Aires|Addis Ababa|Nairobi|Bangkok|Lima|Beirut|"
-    "Abidjan|Dakar|Santiago|Manila|New Delhi|Beijing|Moscow|Pretoria|Brasilia|Abu Dhabi|Doha|Jakarta|Cairo|"
-    "日内瓦|都灵|罗马|巴黎|布鲁塞尔|纽约|华盛顿|布宜诺斯艾利斯|亚的斯亚贝巴|内罗毕|曼谷|利马|贝鲁特|阿比让|达喀尔|圣地亚哥|"
-    "马尼拉|新德里|北京|莫斯科|比勒陀利亚|巴西利亚|阿布扎比|多哈|雅加达|开罗"
-)
-_COUNTRIES = (
-    "Brazil|Russia|India|China|South Africa|Argentina|Australia|Canada|France|Germany|Italy|Japan|Mexico|"
-    "Korea|Saudi Arabia|Turkey|United Kingdom|United States|Indonesia|Nigeria|Egypt|Kenya|Ethiopia|"
-    "巴西|俄罗斯|印度|中国|南非|阿根廷|澳大利亚|加拿大|法国|德国|意大利|日本|墨西哥|韩国|沙特阿拉伯|土耳其|英国|美国|印度尼西亚|"
-    "尼日利亚|埃及|肯尼亚|埃塞俄比亚"
-)
 # A person's name, as opposed to a post: only an honorific or a transcribed name marks it.
 # "Who is the Director-General?" / "副局长是谁？" asks who holds a post: a person's name, not an office.
 _POST = r"(?:deputy )?(?:director|head|chair|chairperson|president|secretary|coordinator|minister|manager|officer)"
@@ -210,83 +195,6 @@ _ASKS_NAME = re.compile(
     rf"|\bwhich (?:[\w-]+ )?{_POST}",
     re.I,
 )
-_NAME = re.compile(r"\b(?:Mr|Ms|Mrs|Dr|Sir|Madam)\.?\s+[A-Z]|先生|女士|[\u4e00-\u9fff]{1,4}·[\u4e00-\u9fff]{1,6}")
-HOLDS = {
-    "person": _NAME,
-    "day": re.compile(rf"\d{{1,2}}\s*[日号]|\b\d{{1,2}}\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{1,2}}\b"),
-    # Something stated as done ("was adopted", "已经完成", "通过了"), not planned ("could be submitted", "将提交").
-    "status": re.compile(
-        rf"\b(?:has|have|had|was|were) (?:already )?(?:been )?{_DONE}\b|(?<!\bbe )(?<!\bbeen )\b(?:adopted|approved"
-        r"|ratified|completed|signed)\b(?! by)"
-        r"|已(?:经)?(?:完成|实现|落实|通过|提交|发布|批准|启动|采纳|签署)|(?:通过|完成|发布|批准|提交|采纳|签署)了",
-        re.I,
-    ),
-    # An outcome reported: what a body concluded, decided, stressed or adopted, what work achieved or found.
-    "outcome": re.compile(
-        r"\b(?:concluded|decided|found|agreed|adopted|recommended|stressed|emphasi[sz]ed|called (?:on|for)"
-        r"|recogni[sz]ed|noted|showed|revealed|indicated|demonstrated|resulted in|achieved|highlighted|reaffirmed"
-        r"|underlined|requested)\b"
-        r"|得出|作出|达成|取得|强调|指出|发现|表明|认为|决定|同意|呼吁|重申|通过了",
-        re.I,
-    ),
-    "funder": re.compile(
-        r"\b(?:funded|financed|paid for|sponsored|supported financially) by\b|\bfunding from\b|\bdonors?\b"
-        r"|资助|出资|供资|捐助|由[^，。]{1,20}提供(?:资金|经费)",
-        re.I,
-    ),
-    "session": re.compile(
-        rf"第\s*\d+\s*届|\b\d{{3}}(?:st|nd|rd|th) Session\b|\bGB\.\d{{3}}\b|\d{{1,2}}\s*月|\b(?:{_MONTHS})\b", re.I
-    ),
-    "consequence": re.compile(r"如果|若(?!干)|否则|一旦|后果|\bif\b|\bunless\b|\botherwise\b|\bconsequences?\b", re.I),
-    "comparison": re.compile(
-        r"\bthan\b|\bcompared (?:with|to)\b|\bunlike\b|\bin contrast\b|\bdiffer|比|相较|不同于|与以往|区别|差异", re.I
-    ),
-    "measures": re.compile(
-        r"\bindicators?\b|\bKPIs?\b|\bcriteri|\bmetrics?\b|\bvariables?\b|\bbenchmarks?\b|\bbaselines?\b"
-        r"|\bmeasured (?:by|through|against)\b|指标|标准|变量|基准|基线",
-        re.I,
-    ),
-    "frequency": re.compile(
-        r"\bevery\b|\bannual(?:ly)?\b|\beach (?:year|month|quarter)\b|\bper (?:year|annum)\b|\bregular(?:ly)?\b"
-        r"|\b(?:monthly|quarterly|biennial(?:ly)?|yearly)\b|每年|每季度|每月|定期|每两年|一年一次|两年期",
-        re.I,
-    ),
-    "link": re.compile(r"https?://|\bwww\.|\b[\w-]+\.(?:org|int|com)\b"),
-    "example": re.compile(
-        r"\bfor example\b|\bfor instance\b|\bsuch as\b|\be\.g\.|例如|比如|诸如|譬如|\bincluding\b|包括"
-    ),
-    "procedure": re.compile(
-        r"\bsteps?\b|\bprocedures?\b|\bmechanisms?\b|\bprocess(?:es)?\b|机制|程序|流程|步骤|首先|其次", re.I
-    ),
-    "percentage": re.compile(r"%|\bper ?cent\b|百分之"),
-    "amount": re.compile(
-        r"(?:US)?\$\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars?|francs?|euros?)\b|\bUSD\b|\bCHF\b"
-        r"|美元|欧元|法郎|\d\s*(?:万|亿)元",
-        re.I,
-    ),
-    # A count: a number that is not a year, a session or a document number, or a Chinese numeral with a measure word.
-    "count": re.compile(
-        r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\d./-])(?!\s*(?:年|届|/))"
-        # "一个" / "一项" is mostly the article "a", not a count: a Chinese count is two or more.
-        r"|(?:[两二三四五六七八九十百千万亿]|一[十百千万亿])[一二两三四五六七八九十百千万亿]*\s*(?:个|名|项|家|种|国|次|届|%)"
-        r"|%|per cent"
-        r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|twenty)\b",
-        re.I,
-    ),
-    # A city named as a venue, not as part of a name ("Buenos Aires Plan of Action", "都灵中心").
-    "place": re.compile(
-        rf"(?:{_PLACES})(?!\s*(?:Plan|Action|Agenda|Declaration|Programme|Consensus|Principles|Centre|Center|"
-        r"行动|议程|宣言|计划|中心|共识|原则|\+))"
-        r"|\bheld in\b|\btake place in\b|\bhosted by\b|在[\u4e00-\u9fff]{2,6}举行"
-    ),
-    "countries": re.compile(rf"(?:{_COUNTRIES}).{{0,12}}(?:{_COUNTRIES})"),
-    "date": re.compile(
-        rf"\b(?:19|20)\d\d\b|(?:19|20)\d\d\s*年|\d{{1,2}}\s*月|\b(?:{_MONTHS})\b"
-        r"|\b(?:quarter|biennium)\b|季度|两年期|届会|\b\d{3}(?:st|nd|rd|th) Session\b",
-        re.I,
-    ),
-    "symbol": re.compile(r"\bGB\.\d{3}/|\bILC\.\d{3}/|\b[A-Z]{2,}/\d|\bA/RES/|第\s*\d+\s*号|决议"),
-}
 # "Who chairs / leads / is responsible for X?" asks who holds that role: a sentence that does not say who
 # chairs, leads, coordinates or answers for it does not answer, whichever office it names. Each role in both
 # languages, since the reader's version may be the original or a translation.
@@ -298,14 +206,10 @@ _ROLES = [
     re.compile(r"\brepresent(?:s|ed|ing|ative)?\b|代表", re.I),
     re.compile(r"\bhost(?:s|ed|ing)?\b|\borgani[sz](?:es|ed|ing)\b|主办|举办|承办", re.I),
 ]
-# A company named as such: a capitalised name with its legal form, or a Chinese name ending in 公司/集团.
-_COMPANY = re.compile(
-    r"\b[A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,4}\s+(?:Inc|Ltd|LLC|plc|AG|GmbH|S\.A|Corporation|Corp|Limited)\b"
-    r"|[\u4e00-\u9fff]{2,8}(?:有限公司|股份公司|集团公司)"
-)
 
 
-def _asked_roles(question: str) -> list[re.Pattern]:
+def asked_roles(question: str) -> list[re.Pattern]:
+    """The roles the question asks who holds (chairs, leads, answers for, coordinates, represents, hosts)."""
     return [r for r in _ROLES if r.search(question)]
 
 
@@ -344,6 +248,11 @@ REFUSING_ONLY = (
 CHECKED = STEERING + REFUSING_ONLY
 
 
+def asks_for_name(question: str) -> bool:
+    """Whether a who-question wants a person's name ("Who is the Director-General?"), not an office."""
+    return bool(_ASKS_NAME.search(question))
+
+
 def asked_type(question: str, among: tuple[str, ...] | None = None) -> str | None:
     """The kind of answer the question wants (the first pattern that matches; with `among`, the first of
     those kinds), or None."""
@@ -359,11 +268,6 @@ _EN_COUNTED = re.compile(
     r"\b(?:how many|number of)\s+(?:of\s+)?(?:the\s+)?(?:\d{4}\s+)?([A-Za-z-]{3,})(?:\s+([A-Za-z-]{3,}))?", re.I
 )
 _ZH_COUNTED = re.compile(r"(?:多少|几)(?:个|项|名|家|份|条|位|所)?([\u4e00-\u9fff]{2})")
-_EN_NUMBER = (
-    r"(?<![\d./-])\d{1,3}(?:,\d{3})*(?![\d./-])|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-    r"|thirteen|fourteen|fifteen|twenty|thirty|forty|fifty|hundred)\b"
-)
-_ZH_NUMBER = r"(?:\d+|[两二三四五六七八九十百千万]+)\s*(?:个|项|名|家|份|条|位|所|国)?"
 
 
 def _stem(word: str) -> str:
@@ -372,25 +276,13 @@ def _stem(word: str) -> str:
     return w[:-3] if w.endswith("ies") else w[:-1] if w.endswith("y") else w.removesuffix("s")
 
 
-def _counted_nouns(question: str) -> tuple[str, list[str]] | None:
+def counted_nouns(question: str) -> tuple[str, list[str]] | None:
     """(language, stems of the words that may name the counted thing), or None when it cannot be told."""
     if m := _ZH_COUNTED.search(question):
         return "zh", [m[1]]
     if m := _EN_COUNTED.search(question):
         return "en", [_stem(w) for w in m.groups() if w]
     return None
-
-
-def _holds_count(text: str, question: str) -> bool:
-    """A number standing with the counted thing ("four countries", "13 deliverables", "四个国家"); any
-    number when the question's counted noun cannot be told."""
-    counted = _counted_nouns(question)
-    if counted is None:
-        return bool(HOLDS["count"].search(text))
-    lang, nouns = counted
-    if lang == "zh":
-        return any(re.search(rf"{_ZH_NUMBER}[\u4e00-\u9fff]{{0,4}}{re.escape(n)}", text) for n in nouns)
-    return any(re.search(rf"(?:{_EN_NUMBER})\s+(?:[A-Za-z-]+\s+){{0,3}}{re.escape(n)}", text, re.I) for n in nouns)
 
 
 # Whether something was done, what it concluded and when it was adopted are asked of one thing ("Has the guide
@@ -404,7 +296,7 @@ _SUBJECT = {
             r"\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?"
             r"|recommendations?) (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded"
             rf"|decided|found)\b|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?"
-            rf"(?:{_DONE}|adopt|approve|ratify|complete|submit|publish|finish|launch)\b",
+            rf"(?:{DONE_VERBS}|adopt|approve|ratify|complete|submit|publish|finish|launch)\b",
             re.I,
         ),
         re.compile(r"^(.+?)(?:最后|最终|是否|有没有|已经|已|得出|作出|取得|的结论|的成效|的决定|具体作出)"),
@@ -425,10 +317,10 @@ _SUBJECT_OF = {"status": "done", "outcome": "done", "date": "when", "day": "when
 _STOP = set("the a an of on in at for to and or its their this that these those about by with from it".split())
 
 
-def _subject_terms(question: str, patterns: list[re.Pattern]) -> tuple[str, set[str]] | None:
+def subject_terms(question: str, kind: str) -> tuple[str, set[str]] | None:
     """("en", its content words) or ("zh", its character pairs) of the thing a status or outcome question is
     about, or None when it cannot be told."""
-    for pattern in patterns:
+    for pattern in _SUBJECT.get(_SUBJECT_OF.get(kind, kind), []):
         if m := pattern.search(question.strip()):
             span = next((g for g in m.groups() if g), "")
             if re.search(r"[\u4e00-\u9fff]", span):
@@ -438,70 +330,6 @@ def _subject_terms(question: str, patterns: list[re.Pattern]) -> tuple[str, set[
             words = {w.lower()[:6] for w in re.findall(r"[\w'-]+", span) if w.lower() not in _STOP and len(w) > 2}
             return ("en", words) if words else None
     return None
-
-
-def _about_subject(text: str, question: str, kind: str) -> bool:
-    """The text names at least half of the terms of the question's subject (True when there is none)."""
-    subject = _subject_terms(question, _SUBJECT[_SUBJECT_OF.get(kind, kind)])
-    if subject is None:
-        return True
-    lang, terms = subject
-    if lang == "zh":
-        found = sum(t in text for t in terms)
-    else:
-        words = {w.lower()[:6] for w in re.findall(r"[\w'-]+", text)}
-        found = len(terms & words)
-    return found * 2 >= len(terms)
-
-
-_DEFINES = re.compile(
-    r"\bmeans?\b|\brefers? to\b|\bdefined\b|\bdefinition\b|\bi\.e\.|\bnamely\b|是指|指的是|即(?!将)|定义|亦即", re.I
-)
-_ABBREVIATION = re.compile(r"\b([A-Z][A-Z0-9+]*[A-Z][A-Z0-9+]*)")
-_SMALL_WORDS = {"and", "of", "the", "for", "on", "in", "to", "a"}
-
-
-def _spells_out(text: str, abbreviation: str) -> bool:
-    """The text spells the abbreviation out: words whose initials make its letters ("Buenos Aires Plan of
-    Action" for BAPA+40), or a Chinese name standing before it in brackets (南南合作和三角合作(SSTC))."""
-    if re.search(rf"[\u4e00-\u9fff]{{2,}}\s*[(（]\s*{re.escape(abbreviation)}", text):
-        return True
-    letters = re.sub(r"[^A-Z]", "", abbreviation).lower()
-    initials = "".join(w[0].lower() for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in _SMALL_WORDS)
-    return len(letters) >= 2 and letters in initials
-
-
-def _holds_definition(text: str, question: str) -> bool:
-    m = _ABBREVIATION.search(question)
-    if m and re.search(r"\bstands? for\b|全称|代表什么|\bmean\b", question, re.I):
-        return _spells_out(text, m[1])
-    return bool(_DEFINES.search(text))
-
-
-def holds(kind: str | None, text: str, question: str = "") -> bool:
-    """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
-    if kind not in CHECKED:
-        return True
-    if kind == "person":
-        roles = _asked_roles(question)
-        if roles and not any(r.search(text) for r in roles):
-            return False
-        # "who" is often answered by an office or a body: only a name asked for needs one
-        return not _ASKS_NAME.search(question) or bool(_NAME.search(text))
-    if kind == "agent":
-        roles = _asked_roles(question)
-        return not roles or any(r.search(text) for r in roles)
-    if kind == "companies":
-        return bool(_COMPANY.search(text))
-    if kind == "count":
-        return _holds_count(text, question)
-    if kind == "definition":
-        return _holds_definition(text, question)
-    if kind in ("status", "outcome", "funder", "date", "day") and not _about_subject(text, question, kind):
-        return False
-    if kind in ("date", "day"):
-        text = re.sub(r"《[^》]*》", "", text)  # a year in a title (《2018-21年知识战略》) names it, it does not date
-    return bool(HOLDS[kind].search(text))
 
 
 # "Which four countries…", "List the three portfolios", "哪四个国家", "列出…四项战略目标": the reader wants the
@@ -517,7 +345,6 @@ _ZH_MEASURE = "(?:个|项|家|位|种|条|名|份|大)"
 _ZH_ITEMS = re.compile(
     rf"哪([两二三四五六七八九十2-9]){_ZH_MEASURE}|(?:列出|列举)[^。？]{{0,24}}?(?<!第)([两二三四五六七八九十2-9]){_ZH_MEASURE}"
 )
-_LIST_MARK = re.compile(r"[(（]([a-z]|[ivx]{1,4}|\d{1,2})[)）]")
 
 
 def asked_items(question: str) -> int | None:
@@ -527,37 +354,3 @@ def asked_items(question: str) -> int | None:
         return None
     word = next(g for g in m.groups() if g)
     return int(word) if word.isdigit() else _NUMBERS.get(word.lower())
-
-
-_EN_RUN = re.compile(r"((?:[^,;.]{1,40},\s*)+)(?:[^,;.]{1,40}?\s)?(?:and|or)\b", re.I)
-_PAIR = re.compile(r"[和及与]|\b(?:and|or)\b", re.I)
-
-
-def _listed_items(text: str) -> int:
-    """The most items one enumeration in the text names: "A、B、C 和 D", "A; B; C", "A, B and C", "A and B"."""
-    zh = max(c.count("、") + 1 + bool(re.search(r"、[^、]*[和及与]", c)) for c in re.split(r"[。，；]", text))
-    semi = len(re.findall(r"[;；]", text)) + 1
-    en = max((m[1].count(",") + 2 for m in _EN_RUN.finditer(text)), default=1)
-    return max(zh, semi, en, 1 + bool(_PAIR.search(text)))
-
-
-def names_items(texts: list[str], n: int) -> bool:
-    """Whether the texts name n items: n list entries ((a)…(d) as separate sentences), or one enumeration of n."""
-    marked = len({m.lower() for t in texts for m in _LIST_MARK.findall(t)})
-    return marked >= n or any(_listed_items(t) >= n for t in texts)
-
-
-def missing_answer(question: str, texts: list[str]) -> str | None:
-    """What the texts lack that the question asks for: its checked kind of answer ("place", "status"…), or
-    "items" when it asks for n items named and they name fewer; None when nothing is missing."""
-    kind = asked_type(question)
-    if kind in CHECKED and not any(holds(kind, t, question) for t in texts):
-        return kind
-    n = asked_items(question)
-    return "items" if n is not None and not names_items(texts, n) else None
-
-
-def lacks_answer(question: str, texts: list[str]) -> bool:
-    """True when the question asks for a checked kind of answer and none of the texts holds one, or asks
-    for n items named and the texts name fewer."""
-    return missing_answer(question, texts) is not None

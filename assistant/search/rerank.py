@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .answer_types import STEERING, asked_type, holds
+from .answer_evidence import holds
+from .answer_types import STEERING, asked_type
 
 SIGNALS = (
     "fused",  # the retrieval's fused score, relative to the best one (weight 1 and no other: no reranking)
