@@ -233,3 +233,11 @@ def test_export_titles(tmp_path, title):
     from assistant.interfaces.export import write_docx
 
     assert write_docx([], tmp_path / "t.docx", title=title).exists()
+
+
+def test_highlighting_several_sentences_never_marks_inside_a_mark():
+    """Found by the property above: marking "0." then "a" put a mark inside the first <mark> tag."""
+    from assistant.interfaces.render import _highlight
+
+    assert _highlight("0. ", ["a", "0."]) == "<mark>0.</mark> "
+    assert _highlight("a < b. c & d.", ["c & d.", "a < b."]) == "<mark>a &lt; b.</mark> <mark>c &amp; d.</mark>"

@@ -81,12 +81,20 @@ def _with_footnote_links(text: str, doc: str, escape: bool = True, in_page: bool
 
 
 def _highlight(text: str, sentences: list[str]) -> str:
-    out = html.escape(text, quote=False)
-    for s in sorted(set(sentences), key=len, reverse=True):
-        esc = html.escape(s.strip(), quote=False)
-        if esc and esc in out:
-            out = out.replace(esc, f"<mark>{esc}</mark>", 1)
-    return out
+    """The text escaped, each quoted sentence marked where it first stands. Spans are found in the plain
+    text and marked in one pass: marking one after another could match inside an earlier <mark> tag."""
+    spans: list[tuple[int, int]] = []
+    for s in sorted({s.strip() for s in sentences if s.strip()}, key=len, reverse=True):
+        start = text.find(s)
+        while start >= 0 and any(a < start + len(s) and start < b for a, b in spans):
+            start = text.find(s, start + 1)
+        if start >= 0:
+            spans.append((start, start + len(s)))
+    out, at = [], 0
+    for a, b in sorted(spans):
+        out += [html.escape(text[at:a], quote=False), f"<mark>{html.escape(text[a:b], quote=False)}</mark>"]
+        at = b
+    return "".join(out) + html.escape(text[at:], quote=False)
 
 
 def provenance_note(provenance: str, original: str) -> str:
