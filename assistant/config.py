@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Reranking (search/rerank.py): the best `rerank_depth` fused candidates are reordered by a weighted sum of
     # signals, weights fitted on the development part by eval/fit_rerank.py ({"fused": 1} alone: no change).
     rerank: bool = True
+    # Refuse when the answerability model fitted for a paper (corpus/answerability.json, eval/fit_answerability.py)
+    # judges that the paper leaves the question unanswered; it judges only that paper, unchanged.
+    answerability: bool = True
     rerank_depth: int = Field(20, ge=1, le=100)
     rerank_weights: dict[str, float] = {
         "fused": 1.0,

@@ -109,6 +109,28 @@ class Engine:
         if llm is not None and self.backend == "extractive":
             self.backend = "custom"  # a model handed in directly
         self._judge = None
+        self._answerability = self._load_answerability()
+
+    def _load_answerability(self):
+        """The answerability model of the corpus and the current fingerprint of its paper (None: off)."""
+        if not self.settings.answerability:
+            return None
+        from .search import answerability
+
+        model = answerability.load(self.settings.corpus_dir / answerability.FILE)
+        if model is None:
+            return None
+        units = [u for u in self.index.units if u.doc == model.doc]
+        return model, answerability.fingerprint(units)
+
+    def _judged_unanswered(self, query_vec, evidence: float, candidates) -> bool:
+        """The paper's answerability model, where it may judge these units, finds the question unanswered."""
+        if self._answerability is None or query_vec is None:
+            return False
+        model, current = self._answerability
+        if not model.judges({u.doc for u in candidates}, current, self.settings.embed_model):
+            return False
+        return model.unanswered(query_vec, evidence) > model.threshold
 
     @property
     def llm(self):
@@ -464,6 +486,8 @@ class Engine:
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
         missing = None if found.units else missing_answer(result.question, quoted)
+        if missing is None and not found.units and self._judged_unanswered(r.query_vec, r.top_dense, candidates):
+            missing = "unanswered"  # no pattern names what is missing; the fitted model judges it is
         if missing is not None:
             self._refuse_beyond(result, lang, missing, candidates[0])
             return

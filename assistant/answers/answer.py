@@ -159,6 +159,7 @@ MISSING = {
     "symbol": ("文件编号", "the document symbol"),
     "consequence": ("会有什么后果", "what would follow"),
     "items": ("逐项列出的名称", "the items by name"),
+    "unanswered": ("这一点", "this"),
 }
 REFUSAL_BEYOND = ByLanguage(
     {

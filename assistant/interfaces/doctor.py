@@ -3,7 +3,8 @@
 Checks: the embedding model (present and verified; `--full` recomputes the digests; EmbeddingGemma's ONNX
 export), the chat model and llama.cpp when they are configured or installed, the OpenAI-compatible server in
 `openai` mode, the Chroma server when one is configured, the index (readable, built with the configured model,
-every record present), every manifest document indexed and up to date, and the free disk space. Nothing is changed.
+every record present), every manifest document indexed and up to date, the answerability model current for
+its paper, and the free disk space. Nothing is changed.
 """
 
 from __future__ import annotations
@@ -182,6 +183,26 @@ def check_index(s) -> list[Check]:
     return out
 
 
+def check_answerability(s) -> list[Check]:
+    """The answerability model, where there is one: still fitted for its paper as the paper now is."""
+    from ..documents import corpus as C
+    from ..search import answerability as A
+
+    if not s.answerability or not (s.corpus_dir / A.FILE).exists():
+        return []
+    model = A.load(s.corpus_dir / A.FILE)
+    refit = "run: python eval/fit_answerability.py (it refits on the development part and prints its figures)"
+    if model is None:
+        return [Check(False, f"answerability model {s.corpus_dir / A.FILE}: unreadable (not used)", refit)]
+    if model.embed_model != s.embed_model:  # another embedding model is a choice, not a problem
+        return [Check(True, f"answerability model for {model.doc}: fitted on {model.embed_model}, unused here")]
+    units = next((u for info, u in C.load_documents(s.corpus_dir) if info.id == model.doc), None)
+    if units is None or A.fingerprint(units) != model.fingerprint:
+        why = "no longer in the corpus" if units is None else "changed since the model was fitted"
+        return [Check(False, f"answerability model for {model.doc}: {why} (not used)", refit)]
+    return [Check(True, f"answerability model for {model.doc}: current (refuses above {model.threshold:.2f})")]
+
+
 def check_disk(s) -> Check:
     where = next(p for p in (s.index_dir, *s.index_dir.parents) if p.exists())
     free = shutil.disk_usage(where).free / 1e9
@@ -192,7 +213,7 @@ def check_disk(s) -> Check:
 def run_checks(s, full: bool = False) -> list[Check]:
     checks = [check_embedding_model(s, full), *check_onnx_export(s), *check_chat(s), *check_chroma_server(s)]
     try:
-        checks += check_index(s)
+        checks += check_index(s) + check_answerability(s)
     except Exception as e:  # noqa: BLE001 - the doctor reports what it cannot check, it never dies of it
         checks.append(Check(False, f"index: could not be checked ({e})", "run: python -m assistant ingest"))
     checks.append(check_disk(s))
