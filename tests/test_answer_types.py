@@ -275,3 +275,9 @@ def test_comparisons_and_indicators_must_be_in_the_evidence():
 )
 def test_what_kind_of_detail_is_asked_and_whether_the_evidence_gives_it(question, evidence, refused):
     assert lacks_answer(question, [evidence]) is refused
+
+
+def test_a_purpose_is_not_an_outcome():
+    """"in order to show" says what the work is for, not what something showed."""
+    assert asked_type("What does the ILO need to analyse in order to show what actually works?") != "outcome"
+    assert asked_type("What did the evaluation show about social dialogue?") == "outcome"

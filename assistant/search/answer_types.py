@@ -37,7 +37,7 @@ _ASKS: list[tuple[str, str]] = [
     (
         "outcome",
         # What an event, a body or earlier work concluded, decided, found or achieved.
-        rf"\bwhat (?:did|does|has|have) (?:[\w-]+ ){{1,12}}?(?:{_FINDS})\b|"
+        rf"\bwhat (?:did|does|has|have) (?:[\w-]+ ){{1,12}}?(?<!\bto )(?:{_FINDS})\b|"
         r"\bwhat (?:were|are|was|is) (?:the )?(?:main |key |concrete |specific )?"
         r"(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?|recommendations?)\b"
         r"|\b(?:summari[sz]e|describe) what (?:[\w-]+ ){1,12}?(?:achieved|concluded|decided|found)\b"
@@ -292,7 +292,7 @@ _EVENT = r"adopt|found|establish|create|sign|launch|hold|held|set up|approve|pub
 _SUBJECT = {
     "done": [
         re.compile(
-            rf"\bwhat (?:did|does|has|have) (.+?) (?:{_FINDS})\b|"
+            rf"\bwhat (?:did|does|has|have) (.+?) (?<!\bto )(?:{_FINDS})\b|"
             r"\b(?:conclusions?|findings?|outcomes?|results|achievements?|decisions?"
             r"|recommendations?) (?:of|from) (.+?)[?.]?$|\b(?:summari[sz]e|describe) what (.+?) (?:achieved|concluded"
             rf"|decided|found)\b|^(?:did|has|have|was|were|is|are) (.+?) (?:ever |already |yet |now )?(?:been )?"
