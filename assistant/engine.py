@@ -486,7 +486,11 @@ class Engine:
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
         missing = None if found.units else missing_answer(result.question, quoted)
-        if missing is None and not found.units and self._judged_unanswered(r.query_vec, r.top_dense, candidates):
+        # The fitted model judges only answers no pattern confirms: a count, date or name of the kind asked for,
+        # found in the quoted text, is better evidence than the question's wording.
+        confirmed = kind in STEERING and any(holds(kind, t, result.question) for t in quoted)
+        judged = not (found.units or confirmed) and self._judged_unanswered(r.query_vec, r.top_dense, candidates)
+        if missing is None and judged:
             missing = "unanswered"  # no pattern names what is missing; the fitted model judges it is
         if missing is not None:
             self._refuse_beyond(result, lang, missing, candidates[0])

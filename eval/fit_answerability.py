@@ -29,13 +29,22 @@ MAX_LOST = 0.005  # of the answerable development questions answered without the
 
 
 def collect(engine, sets) -> list[dict]:
+    from assistant.search.answer_evidence import holds
+    from assistant.search.answer_types import STEERING, asked_type
+
     rows = []
     for name, gold, part_of in sets:
         for g in gold:
             a = engine.ask(g["question"], g.get("history"), qid=g["id"])
             vec = engine.embedder.embed_query(a.standalone or g["question"])
             row = {"set": name, "id": g["id"], "part": part_of(g), "answerable": g["answerable"]}
-            rows.append(row | {"vec": vec, "evidence": a.evidence or 0.0, "answered": a.answered})
+            kind = asked_type(g["question"], among=STEERING)
+            quoted = [t for c in a.citations for t in c.sentences]
+            confirmed = kind in STEERING and any(holds(kind, t, g["question"]) for t in quoted)
+            # the model judges only answers no pattern confirms (as the engine does)
+            rows.append(
+                row | {"vec": vec, "evidence": a.evidence or 0.0, "answered": a.answered, "judged": not confirmed}
+            )
     return rows
 
 
@@ -51,7 +60,7 @@ def refusal_accuracy(rows: list[dict], probs: np.ndarray, t: float) -> float:
 def refusals(rows: list[dict], probs: np.ndarray | None, t: float) -> dict:
     """Refusal recall and precision, and answerable questions answered, of the whole system."""
     refused = [
-        not r["answered"] or (probs is not None and p > t)
+        not r["answered"] or (probs is not None and r["judged"] and p > t)
         for r, p in zip(rows, probs if probs is not None else [0] * len(rows), strict=True)
     ]
     unans = [not r["answerable"] for r in rows]
@@ -105,7 +114,10 @@ def main(argv=None) -> int:
     dev = [r for r in rows if r["part"] == DEV]
     # A refusal of a question the paper answers costs a reader more than a loose answer they can check: the
     # model may refuse at most MAX_LOST of the answerable development questions the other checks answer (in
-    # cross-validation); among those settings, the best refusal accuracy, ties going to fewer refusals.
+    # cross-validation); among those settings, the best refusal accuracy, ties going to fewer refusals. Both
+    # count as if the model judged every answer: the engine's guard for answers a pattern confirms is a
+    # safety net, not room for a lower threshold. (The tables below show the engine's behaviour, guard
+    # included.)
     answerable = sum(r["answerable"] and r["answered"] for r in dev)
     scored = []
     for l2 in L2:
