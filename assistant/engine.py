@@ -488,9 +488,12 @@ class Engine:
         missing = None if found.units else missing_answer(result.question, quoted)
         # The fitted model judges only answers no pattern confirms: a count, date or name of the kind asked for,
         # found in the quoted text, is better evidence than the question's wording.
-        confirmed = kind in STEERING and any(holds(kind, t, result.question) for t in quoted)
-        judged = not (found.units or confirmed) and self._judged_unanswered(r.query_vec, r.top_dense, candidates)
-        if missing is None and judged:
+        if (
+            missing is None
+            and not found.units
+            and not (kind in STEERING and any(holds(kind, t, result.question) for t in quoted))
+            and self._judged_unanswered(r.query_vec, r.top_dense, candidates)
+        ):
             missing = "unanswered"  # no pattern names what is missing; the fitted model judges it is
         if missing is not None:
             self._refuse_beyond(result, lang, missing, candidates[0])

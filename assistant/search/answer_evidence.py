@@ -177,19 +177,21 @@ def _holds_definition(text: str, question: str) -> bool:
     return bool(_DEFINES.search(text))
 
 
+def _says_asked_role(text: str, question: str) -> bool:
+    """The text says who holds the role the question asks about (chairs, leads…), or it asks about none."""
+    roles = asked_roles(question)
+    return not roles or any(r.search(text) for r in roles)
+
+
 def holds(kind: str | None, text: str, question: str = "") -> bool:
     """Whether the text holds an answer of that kind (always True for a kind that is not checked)."""
     if kind not in CHECKED:
         return True
     if kind == "person":
-        roles = asked_roles(question)
-        if roles and not any(r.search(text) for r in roles):
-            return False
         # "who" is often answered by an office or a body: only a name asked for needs one
-        return not asks_for_name(question) or bool(_NAME.search(text))
+        return _says_asked_role(text, question) and (not asks_for_name(question) or bool(_NAME.search(text)))
     if kind == "agent":
-        roles = asked_roles(question)
-        return not roles or any(r.search(text) for r in roles)
+        return _says_asked_role(text, question)
     if kind == "companies":
         return bool(_COMPANY.search(text))
     if kind == "count":
