@@ -278,6 +278,14 @@ def test_what_kind_of_detail_is_asked_and_whether_the_evidence_gives_it(question
 
 
 def test_a_purpose_is_not_an_outcome():
-    """"in order to show" says what the work is for, not what something showed."""
+    """ "in order to show" says what the work is for, not what something showed."""
     assert asked_type("What does the ILO need to analyse in order to show what actually works?") != "outcome"
     assert asked_type("What did the evaluation show about social dialogue?") == "outcome"
+
+
+def test_a_city_inside_an_institution_s_name_is_no_venue():
+    """Found asking as a new user: "国际劳工组织的总部设在哪个城市？" was answered with D1.4's Turin Centre."""
+    question = "国际劳工组织的总部设在哪个城市？"
+    assert lacks_answer(question, ["与国际劳工组织都灵国际培训中心(ITC-ILO)密切合作。"])
+    assert lacks_answer("Where is the ILO based?", ["It works with the Turin International Training Centre."])
+    assert not lacks_answer(question, ["国际劳工组织总部设在日内瓦。"])

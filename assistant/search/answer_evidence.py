@@ -102,6 +102,8 @@ HOLDS = {
     "place": re.compile(
         rf"(?:{_PLACES})(?!\s*(?:Plan|Action|Agenda|Declaration|Programme|Consensus|Principles|Centre|Center|"
         r"行动|议程|宣言|计划|中心|共识|原则|\+))"
+        # nor as part of an institution's name ("都灵国际培训中心", "Turin International Training Centre")
+        r"(?![\u4e00-\u9fff]{0,8}中心)(?!(?:\s+[A-Z][\w-]*){0,3}\s+(?:Centre|Center)\b)"
         r"|\bheld in\b|\btake place in\b|\bhosted by\b|在[\u4e00-\u9fff]{2,6}举行"
     ),
     "countries": re.compile(rf"(?:{_COUNTRIES}).{{0,12}}(?:{_COUNTRIES})"),
