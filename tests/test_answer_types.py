@@ -289,3 +289,10 @@ def test_a_city_inside_an_institution_s_name_is_no_venue():
     assert lacks_answer(question, ["与国际劳工组织都灵国际培训中心(ITC-ILO)密切合作。"])
     assert lacks_answer("Where is the ILO based?", ["It works with the Turin International Training Centre."])
     assert not lacks_answer(question, ["国际劳工组织总部设在日内瓦。"])
+
+
+def test_every_refusing_kind_says_what_the_paper_does_not_give():
+    from assistant.answers.answer import MISSING
+    from assistant.search.answer_types import CHECKED
+
+    assert set(CHECKED) <= set(MISSING)

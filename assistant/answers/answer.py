@@ -158,6 +158,12 @@ MISSING = {
     "date": ("具体时间", "when"),
     "symbol": ("文件编号", "the document symbol"),
     "consequence": ("会有什么后果", "what would follow"),
+    "frequency": ("多久一次", "how often"),
+    "link": ("网址或链接", "a link or web address"),
+    "definition": ("这一名称或术语的含义", "what it stands for or means"),
+    "example": ("具体例子", "an example"),
+    "procedure": ("具体的步骤或机制", "the steps or mechanism"),
+    "agent": ("由哪个部门或机构负责", "which office or body does it"),
     "items": ("逐项列出的名称", "the items by name"),
     "unanswered": ("这一点", "this"),
 }
