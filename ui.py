@@ -250,11 +250,13 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
         chat, turns = list(chat or []), list(turns or [])
         question = question or ""
         chat.append({"role": "user", "content": question or "…"})
+        box = ""  # the question box is emptied once, when the question is taken: what the reader types next stays
         try:
             from assistant.engine import validate
 
             q = validate(question, settings.max_question_chars)
-            yield "", chat + [{"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip(), gr.skip()
+            yield box, chat + [{"role": "assistant", "content": "…"}], turns, gr.skip(), gr.skip(), gr.skip()
+            box = gr.skip()
             events = page.holder.get().ask_stream(
                 q,
                 engine_history(turns),
@@ -268,14 +270,14 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
                 if isinstance(event, str):  # a written answer's words as the model writes them
                     draft += event
                     shown = f"{html.escape(draft)} ▌<br><small>{CHECKING}</small>"
-                    yield "", chat + [{"role": "assistant", "content": shown}], turns, gr.skip(), gr.skip(), gr.skip()
+                    yield box, chat + [{"role": "assistant", "content": shown}], turns, gr.skip(), gr.skip(), gr.skip()
                 else:
                     a = event.to_dict()
             done = turns + [{"question": q, "answer": a}]
             files = exports(done)  # inside the error handling: an export never costs the answer its message
         except Exception as e:  # noqa: BLE001 - every failure becomes a message; the app keeps working
             chat.append({"role": "assistant", "content": friendly_error(e)})
-            yield "", chat, turns, gr.skip(), gr.skip(), gr.skip()
+            yield box, chat, turns, gr.skip(), gr.skip(), gr.skip()
             return
         turns = done
         # The build the answer came from, for tools that check answers against builds (eval/load.py).
@@ -285,7 +287,7 @@ def chat_part(page: Page, turns, prefs, doc_pref, target) -> None:
         # A refusal of what the paper only touches on opens the passage that comes closest, so it can be checked.
         shown = a["citations"] or a.get("related") or []
         first = f"{shown[0]['id']}|{len(turns)}" if shown else gr.skip()
-        yield "", chat, turns, first, *files
+        yield box, chat, turns, first, *files
 
     def exports(turns):
         stem = page.export_dir / f"conversation-{id(turns)}-{len(turns)}"

@@ -359,10 +359,14 @@ def test_written_answers_stream_a_draft_then_the_checked_answer(browser, written
     page.click("#send")
     page.wait_for_function(f"{LAST_BOT} && {LAST_BOT}.innerText.includes('citations are checked')", timeout=120_000)
     page.screenshot(path=SHOTS / "10-written-draft.png")
+    page.fill("#question textarea", "And who coordinates the plan?")  # typed while the answer streams
     page.wait_for_function(
         f"{LAST_BOT} && !{LAST_BOT}.innerText.includes('citations are checked') && !{LAST_BOT}.innerText.endsWith('…')",
         timeout=240_000,
     )
+    # the next question, typed while the answer was written, is still there when it is done
+    assert page.input_value("#question textarea") == "And who coordinates the plan?"
+    page.fill("#question textarea", "")
     final = last_answer(page)
     page.screenshot(path=SHOTS / "11-written-checked.png")
     written = "Written by local:smollm2-135m; citations checked against the sources" in final
