@@ -30,13 +30,13 @@ GOLD_SETS = ("questions", "unanswerable", "synthetic")
 
 
 def load_questions(limit: int | None) -> list[dict]:
-    from assistant.evaluation.harness import EVAL_DIR, load_jsonl
+    from assistant.evaluation.harness import EVAL_DIR, load_gold
 
     out = []
     for name in GOLD_SETS:
         path = EVAL_DIR / "gold" / f"{name}.jsonl"
         if path.exists():
-            out += [{**g, "set": name} for g in load_jsonl(path)]
+            out += [{**g, "set": name} for g in load_gold(path)]
     return out[:limit] if limit else out
 
 

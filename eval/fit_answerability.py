@@ -103,7 +103,7 @@ def main(argv=None) -> int:
     engine = Engine(settings)
     split = read_split(E.SPLIT)
     sets = [
-        (path.stem, E.load_jsonl(path), (lambda g: split.get(g["id"], TEST)))
+        (path.stem, E.load_gold(path), (lambda g: split.get(g["id"], TEST)))
         for path in (E.GOLD, E.UNANSWERABLE, E.UNSEEN, E.SYNTHETIC)
         if path.exists()
     ] + [("questions_fr", E.load_jsonl(E.FRENCH), lambda g: DEV)]

@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     from assistant.search import rerank as R
 
     paths = [Path(g) for g in args.gold] if args.gold else [p for p in (E.GOLD, E.SYNTHETIC) if p.exists()]
-    gold = [g for path in paths for g in E.load_jsonl(path) if g["answerable"] and g["category"] not in SKIP]
+    gold = [g for path in paths for g in E.load_gold(path) if g["answerable"] and g["category"] not in SKIP]
     split = read_split(E.SPLIT)
     s = load_settings(answer_mode="extractive", rerank=False)
     engine = Engine(s)

@@ -96,13 +96,16 @@ def test_default_configuration_stays_above_its_floors(engine, judge, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("name, path", [("unanswerable", E.UNANSWERABLE), ("unseen", E.UNSEEN)])
+@pytest.mark.parametrize(
+    "name, path", [("unanswerable", E.UNANSWERABLE), ("unseen", E.UNSEEN), ("synthetic", E.SYNTHETIC)]
+)
 def test_the_further_sets_stay_above_their_floors(engine, judge, name, path):
-    """The test part of the questions written blind and of the unanswerable set: refusals must keep up
-    (what the paper only mentions is refused, what it says is answered)."""
+    """The test part of the questions written blind, of the unanswerable set and of the model-written questions
+    an audit found fair: refusals must keep up (what the paper only mentions is refused, what it says is
+    answered) and the unit that answers must be cited."""
     from assistant.evaluation.split import TEST, part_of, read_split
 
-    gold = part_of(E.load_jsonl(path), read_split(E.SPLIT), TEST)
+    gold = part_of(E.load_gold(path), read_split(E.SPLIT), TEST)
     results = E.breakdown(E.score(gold, E.run(engine, gold), judge))
     floors = json.loads(E.THRESHOLDS_BY_SET.read_text())[name]
     assert E.check_floors(results["all"], floors) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from assistant.evaluation.harness import (
     FRENCH,
@@ -40,6 +41,21 @@ def test_recorded_split_is_the_documented_one_and_covers_every_question():
     french = load_jsonl(FRENCH)
     assert {recorded[g["id"]] for g in french} == {DEV}
     assert {g["translated_from"] for g in french} <= {q for q, p in recorded.items() if p == DEV}
+
+
+def test_only_questions_the_audit_found_fair_are_scored_and_their_gold_is_real_units():
+    from assistant.documents.corpus import load_corpus
+
+    units = {u.id for u in load_corpus(Path(__file__).resolve().parents[1] / "corpus")[1]}
+    every = load_jsonl(SYNTHETIC)
+    scored = load_gold(SYNTHETIC)
+    verdicts = Counter(g["audit"]["verdict"] for g in every)
+    assert set(verdicts) == {"fair", "vague", "unanswered"}
+    assert [g["id"] for g in scored] == [g["id"] for g in every if g["audit"]["verdict"] == "fair"]
+    assert all(g["gold"] and set(g["gold"]) <= units for g in scored)
+    assert all(g["generated_from"] for g in every)
+    parts = Counter(read_split(SPLIT)[g["id"]] for g in scored)
+    assert parts[DEV] >= 50 and parts[TEST] >= 50
 
 
 def test_both_parts_hold_each_language_and_unanswerable_questions():

@@ -62,7 +62,9 @@ def load_jsonl(path: Path) -> list[dict]:
 
 
 def load_gold(path: Path = GOLD) -> list[dict]:
-    return load_jsonl(path)
+    """The questions of a set that are scored: all but those a blind audit found vague or unanswered by the
+    paper (`audit.verdict`; the synthetic set's model-written questions), which stay in the file, unscored."""
+    return [g for g in load_jsonl(path) if g.get("audit", {}).get("verdict", "fair") == "fair"]
 
 
 def key_fact_hits(answer: str, facts: list[dict], language: str | None = None) -> list[bool]:

@@ -499,7 +499,7 @@ def cmd_eval(args) -> int:
     split = read_split(E.SPLIT)
     if args.calibrate:  # on the development part of every set (the unanswerable set adds refusal points)
         sets = [gold] + [
-            E.load_jsonl(p) for p in (E.UNANSWERABLE, E.SYNTHETIC, E.UNSEEN) if not args.gold and p.exists()
+            E.load_gold(p) for p in (E.UNANSWERABLE, E.SYNTHETIC, E.UNSEEN) if not args.gold and p.exists()
         ]
         dev = [g for questions in sets for g in part_of(questions, split, DEV)]
         return _calibrate_refusal(_engine(s), dev, Path(args.out) if args.out else E.REPORTS)
