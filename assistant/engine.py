@@ -406,6 +406,18 @@ class Engine:
         version = lang if closest.version(lang) else ""  # shown in the reader's version, beside the original
         result.related = [{"id": closest.id, "doc": closest.doc, "label": closest.label, "language": version}]
 
+    def _refuse_far(self, result: A.Answer, query: str, hits, lang: str, doc=None) -> None:
+        """Refuse a question no passage comes close to. When it names something only a few passages mention
+        ("In which city will BAPA+40 take place?") and asks a kind of answer the best-ranked of them lacks,
+        say so and link that passage, as for a question the paper touches on."""
+        named = self.retriever.naming_units(query, lang)
+        closest = next((h.unit for h in hits if h.unit.id in named), None)
+        missing = missing_answer(result.question, [A.text_in(closest, lang)]) if closest else None
+        if missing is None:
+            self._refuse(result, lang, doc)
+        else:
+            self._refuse_beyond(result, lang, missing, closest)
+
     def _answer_from_retrieval(
         self,
         result: A.Answer,
@@ -446,7 +458,7 @@ class Engine:
             threshold = self.refusal_threshold(language_of(result.question), r.evidence_language)
             weak = r.top_dense < threshold if mode != "keyword" else not r.hits
             if weak or not r.hits:
-                self._refuse(result, lang, doc)
+                self._refuse_far(result, query, r.hits, lang, doc)
                 return
             top = r.hits[0].dense
             # The title shares words with many questions ("conference", "development cooperation") but answers

@@ -340,3 +340,13 @@ def test_a_refusal_says_what_the_paper_does_not_give_and_where_it_comes_closest(
     assert not a.answered and a.citations == []  # refused: nothing is cited as an answer
     assert says in a.answer and f"[{label}]" in a.answer
     assert [r["label"] for r in a.related] == [label] and a.to_dict()["related"][0]["label"] == label
+
+
+def test_a_question_far_from_every_passage_links_one_only_when_it_names_what_that_passage_mentions(engine):
+    """Below the evidence threshold, a question naming a term few passages hold (BAPA+40: D2.5) still gets
+    that passage linked with what it lacks; one naming nothing in the paper gets the plain refusal."""
+    named = engine.ask("In which city will the BAPA+40 conference take place?")
+    assert named.evidence < engine.refusal_threshold("en", named.evidence_language)  # far, yet named
+    assert [r["label"] for r in named.related] == ["D2.5"]
+    unrelated = engine.ask("Which city hosted the 2018 football World Cup final?")
+    assert not unrelated.answered and unrelated.related == [] and "do not support" in unrelated.answer

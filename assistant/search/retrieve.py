@@ -55,6 +55,17 @@ class Retriever:
         self.index, self.embedder, self.settings = index, embedder, settings
         self.terms = load_terms(settings.corpus_dir)
 
+    def naming_units(self, query: str, lang: str | None, at_most: int = 3) -> set[str]:
+        """Ids of the units holding a term of the query that at most `at_most` units hold: the passages where
+        the paper mentions what the question names ("BAPA+40" → D2.5), however far the question is from them."""
+        bm25, tokenizer = self.index.bm25_for(lang)
+        ids: set[str] = set()
+        for term in set(tokenizer(query)):
+            posting = bm25.postings.get(term, [])
+            if len(posting) <= at_most:
+                ids.update(self.index.units[i].id for i, _ in posting)
+        return ids
+
     def retrieve(
         self,
         query: str,
