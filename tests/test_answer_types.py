@@ -29,6 +29,10 @@ from assistant.search.answer_types import asked_type
         ("Why does the plan stress partnerships?", "reason"),
         ("Is South-South cooperation mentioned?", "yesno"),
         ("What does the plan say about gender?", None),
+        # Words that only look like the kind: budget coherence is no amount, "when it comes to" no date.
+        ("为什么文件说加强政策和预算一致性也应被优先考虑？", "reason"),
+        ("Why is policy and budget coherence a priority?", "reason"),
+        ("What should guide the ILO when it comes to partnerships?", None),
     ],
 )
 def test_the_kind_of_answer_is_read_from_the_question(question, kind):
@@ -69,6 +73,8 @@ def test_a_structural_count_answers_only_what_the_structure_holds():
         # Something inside a deliverable is asked for, not the deliverables: retrieval quotes the sentence.
         "Under the focus area 4 deliverable, which UN institution does the Turin Centre work with?",
         "重点领域 4 的可交付成果中，都灵中心将与哪个联合国机构合作？",
+        # Something inside one focus area is asked for, not the focus areas.
+        "Focus area 1 — which overarching principle does country-level development cooperation follow?",
     ):
         assert aggregate.answer(question, units, "en") is None, question
     for question in ("What are the deliverables of focus area 3?", "第三个重点领域有哪些可交付成果？"):
@@ -112,6 +118,27 @@ def test_an_enumerated_list_is_found_from_any_of_its_items():
     assert list(enumeration(items, 2)) == [1, 2, 3] == list(enumeration(items, 1))
     assert list(enumeration(items, 4)) == [4]
     assert list(enumeration(["这很重要：(1) 甲；", "(2) 乙；", "(3) 丙。"], 0)) == [0, 1, 2]
+
+
+def test_a_sentence_announcing_a_list_brings_the_list_that_follows_it():
+    """¶11 names "four key areas" in one sentence and lists them (1)–(4) from the next: quoting the first
+    sentence for "which four areas?" must quote the list too (it was refused as naming none)."""
+    import numpy as np
+
+    from assistant.answers.answer import with_whole_lists
+
+    class Unit:
+        order = 0
+
+        def sentences(self, lang):
+            return texts
+
+    texts = ["本计划处理四个关键领域。", "需要充分准备：(1) 甲；", "(2) 乙；", "(3) 丙；", "(4) 丁。", "另一句。"]
+    vectors = [({"id": f"s{i}", "unit": "u", "i": i, "text": t}, np.ones(2)) for i, t in enumerate(texts)]
+    picked = with_whole_lists([(vectors[0][0], 1.0)], vectors, np.ones(2), {"u": Unit()})
+    assert [s["i"] for s, _ in picked] == [0, 1, 2, 3, 4]
+    alone = with_whole_lists([(vectors[5][0], 1.0)], vectors, np.ones(2), {"u": Unit()})
+    assert [s["i"] for s, _ in alone] == [5]
 
 
 def test_whether_something_was_done_wants_a_sentence_saying_it_was():

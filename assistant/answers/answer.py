@@ -381,14 +381,18 @@ def with_short_units_whole(
 def with_whole_lists(
     picked: list[tuple[dict, float]], sentences: list[tuple[dict, np.ndarray]], qvec: np.ndarray, units: dict
 ) -> list[tuple[dict, float]]:
-    """The picked sentences plus the rest of each enumerated list one of them belongs to, in reading order."""
+    """The picked sentences plus the rest of each enumerated list one of them belongs to or announces (the list
+    that starts in the next sentence: "…four key areas. … as follows: (1) …"), in reading order."""
     by_place = {(s["unit"], s.get("lang"), s["i"]): (s, v) for s, v in sentences}
     chosen = {s["id"]: (s, sc) for s, sc in picked}
     for s, _ in picked:
         texts = units[s["unit"]].sentences(s.get("lang"))
         if s["i"] >= len(texts):
             continue
-        for j in enumeration(texts, s["i"]):
+        places = list(enumeration(texts, s["i"]))
+        if len(places) == 1 and s["i"] + 1 < len(texts) and _LEAD.search(texts[s["i"] + 1]):
+            places += enumeration(texts, s["i"] + 1)
+        for j in places:
             found = by_place.get((s["unit"], s.get("lang"), j))
             if found is not None and found[0]["id"] not in chosen:
                 chosen[found[0]["id"]] = (found[0], float(found[1] @ qvec))

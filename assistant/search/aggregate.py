@@ -56,7 +56,8 @@ def _first_sentence(unit: Unit) -> list[str]:
 def focus_areas(question: str, units: list[Unit], lang: str) -> Aggregate | None:
     if not (FOCUS_AREA.search(question) or re.search(r"key areas|关键领域", question, re.I)):
         return None
-    if not _LISTING.search(question) or _DELIVERABLES.search(question):
+    # "Under focus area 1, which principle…?" asks about one area's content, not for the areas.
+    if not _LISTING.search(question) or _DELIVERABLES.search(question) or _area_number(question) is not None:
         return None
     # The paragraph that introduces the focus areas stands right before the first of their headings.
     first = next((i for i, u in enumerate(units) if any(FOCUS_AREA.search(s) for s in u.section)), None)

@@ -55,9 +55,10 @@ _ASKS: list[tuple[str, str]] = [
     (
         "amount",
         # "Programme and Budget" (计划和预算) is a document's name, not an amount.
-        r"\bhow much\b|\bamount\b|(?<!Programme and )\bbudget\b|\bUS dollars?\b|\bcost\b"
+        # "Policy and budget coherence" (预算一致性) is no amount either: a budget asked for is one whose size is.
+        r"\bhow much\b|\bamount\b|(?<!Programme and )\bbudget\b(?! coherence)|\bUS dollars?\b|\bcost\b"
         r"|\b(?:in|of) (?:US )?dollars\b|\bfees?\b|\bprice\b|\b(?:wage|salary) (?:level|rate)\b|\bminimum wage\b"
-        r"|多少钱|金额|总额|(?<!计划和)(?<!计划与)预算"
+        r"|多少钱|金额|总额|(?<!计划和)(?<!计划与)预算(?!一致)"
         r"|多少(?:美元|资金|经费)|工资水平|最低工资|收费|费用是多少|价格",
     ),
     (
@@ -141,7 +142,7 @@ _ASKS: list[tuple[str, str]] = [
     ("day", r"\bwhat (?:date|day)s?\b|\bwhich (?:day|date)s?\b|\bon what day\b|哪一天|哪天|哪几天|几月几[日号]"),
     (
         "date",
-        r"\bwhen\b|\bwhat (?:year|month)\b|\bwhich (?:year|month)s?\b|\bby when\b|\bquand\b|\bcuándo\b"
+        r"\bwhen\b(?! it comes to)|\bwhat (?:year|month)\b|\bwhich (?:year|month)s?\b|\bby when\b|\bquand\b|\bcuándo\b"
         r"|\bwhat is the date\b|\bthe date of\b|什么时候|何时|哪一年|哪年|哪几年|哪些年|几月|时间是|日期",
     ),
     (
