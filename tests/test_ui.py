@@ -154,6 +154,16 @@ def test_a_refusal_of_what_the_paper_only_mentions_opens_the_closest_passage(bro
     page.screenshot(path=SHOTS / "02b-refusal-closest.png")
 
 
+def test_a_list_quoted_item_by_item_keeps_its_marks_and_links(browser, app):
+    """¶11 lists the four areas (1)–(4), each item cited: "[¶11](2)" must not turn into a Markdown link that
+    swallows the label and the list mark."""
+    page = open_page(browser, app)
+    ask(page, "行动计划涉及哪四个关键领域？", 1)
+    answer = last_answer(page)
+    assert all(f"({n})" in answer for n in range(1, 5)), answer
+    assert answer.count("[¶11]") >= 4 and page.locator("#chat a.cite", has_text="¶11").count() >= 4
+
+
 def test_an_example_fills_the_question_box(browser, app):
     page = open_page(browser, app)
     page.locator("#chat").get_by_text("第12段说了什么？").click()

@@ -404,7 +404,10 @@ def compose_extractive(
 ) -> str:
     """The quoted sentences after a lead-in naming their documents (`docs`: id → (symbol, language))."""
     lines = [cite(s["text"], units[s["unit"]].label) for s, _ in picked]
+    # Chinese sentences run on without a space, but "[¶11](2) …" would read as a Markdown link in the chat
+    # window and in exported notes, swallowing the label and the list mark.
     sep = "" if lang == "zh" else " "
+    lines = [f" {t}" if i and not sep and t.startswith("(") else t for i, t in enumerate(lines)]
     quoted = []
     for s, _ in picked:
         unit = units[s["unit"]]

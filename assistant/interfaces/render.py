@@ -40,7 +40,9 @@ def answer_html(answer: dict, names: dict[str, str] | None = None) -> str:
         c = cites[min(seen.get(label, 0), len(cites) - 1)]
         seen[label] = seen.get(label, 0) + 1
         text = f"{names.get(c.get('doc'), c.get('doc'))} {label}" if names else label
-        return f"[{cite_link(c['id'], text)}]"
+        # Brackets as entities: the chat renders Markdown, and "[link](2)" (a label before a list mark in a
+        # written answer) would turn into a link to "2".
+        return f"&#91;{cite_link(c['id'], text)}&#93;"
 
     body = _LABEL.sub(link, html.escape(answer.get("answer", ""), quote=False)).replace("\n", "<br>")
     return body + provenance_html(answer)
