@@ -202,6 +202,10 @@ def test_a_follow_up_picking_from_a_list_reads_the_list_question():
         assert standalone_question(follow_up, history).startswith("What are the four focus areas"), follow_up
     alone = "第三个重点领域有哪些可交付成果？"
     assert standalone_question(alone, history) == alone
+    # "are there" says something exists; it points back to nothing in the conversation.
+    for alone in ("How many deliverables are there in total?", "Is there a deadline for the strategy?"):
+        assert standalone_question(alone, history) == alone
+    assert standalone_question("Who will meet there?", history).startswith("What are the four focus areas")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 10_000])

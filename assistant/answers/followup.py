@@ -12,7 +12,9 @@ import re
 
 # Pronouns, and picks from an earlier answer's list ("the third one", "the latter", "第三个", "后者").
 _EN_ANAPHOR = re.compile(
-    r"\b(it|its|they|their|them|this|that|these|those|there|he|she|his|her|the same|above|mentioned|such"
+    # "there" points back only as a place: "are there", "there are" merely say something exists.
+    r"\b(it|its|they|their|them|this|that|these|those|(?<!is )(?<!are )(?<!was )(?<!were )there"
+    r"(?! (?:is|are|was|were|will|have|has)\b)|he|she|his|her|the same|above|mentioned|such"
     r"|latter|former|(?:first|second|third|fourth|fifth|last|next|other)\s+ones?)\b",
     re.I,
 )
