@@ -227,7 +227,7 @@ class Engine:
             result.mode = "lookup"
             result.citations = [self._citation(u, 1.0, [A.text_in(u, lang)], lang) for u in found.units]
             result.retrieved = [{"id": u.id, "label": u.label, "score": 1.0} for u in found.units]
-        elif not found.units and (agg := aggregate.answer(standalone, scope, lang)):
+        elif not found.units and (agg := aggregate.answer(standalone, scope, lang, asked=q)):
             self._answer_from_structure(result, agg, lang)
         else:
             yield from self._answer_from_retrieval(result, standalone, found, lang, retrieval, top_k, doc, write)

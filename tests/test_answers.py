@@ -121,6 +121,21 @@ def test_follow_up_uses_the_conversation(engine):
     assert "BAPA+40" in a.answer and "[Title]" not in a.answer  # the title says "Conference" but answers nothing
 
 
+def test_a_short_follow_up_that_asks_something_else_gets_no_structural_answer(engine):
+    """After a count of deliverables, "Who coordinates the plan?" is asked of the text (¶31 names the office),
+    not answered with the deliverables again; a follow-up that counts still gets the structure."""
+    history = [{"role": "user", "content": "Which deliverables are under focus area 2?"}]
+    who = engine.ask("Who coordinates the plan?", history)
+    assert who.mode != "aggregate" and "deliverables for 2019" not in who.answer
+    assert "¶31" in {c.unit.label for c in who.citations}, who.answer
+    for earlier, follow_up in (
+        ("What is focus area 3 about?", "How many deliverables does it have?"),
+        ("重点领域 3 是关于什么的？", "它有几项可交付成果？"),
+    ):
+        counted = engine.ask(follow_up, [{"role": "user", "content": earlier}])
+        assert counted.mode == "aggregate" and [c.unit.label for c in counted.citations] == ["D3.1", "D3.2"]
+
+
 def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_footnote(engine):
     """¶10 names the previous strategy with a marker; the symbol stands in fn 6, which the answer brings."""
     a = engine.ask("Which Governing Body paper set out the previous development cooperation strategy for 2015-17?")

@@ -35,6 +35,9 @@ _AREA_NUMBER = re.compile(
 )
 
 
+_NOT_STRUCTURAL = ("status", "amount", "percentage", "day", "date", "place", "person")
+
+
 @dataclass
 class Aggregate:
     lead: str
@@ -141,11 +144,14 @@ def _counted(question: str) -> str | None:
     return (m[1] or m[2]) if m else None
 
 
-def answer(question: str, units: list[Unit], lang: str) -> Aggregate | None:
+def answer(question: str, units: list[Unit], lang: str, asked: str | None = None) -> Aggregate | None:
     """A structural answer when the question asks about the paper as a whole, else None. The structure
     tells what the paper lists, not what happened to it: "how many deliverables had been completed" is
-    not "how many are listed", and gets no structural answer."""
-    if asked_type(question) in ("status", "amount", "percentage", "day", "date", "place", "person"):
+    not "how many are listed", and gets no structural answer. `asked`: a follow-up's own words, when
+    `question` is its standalone form (the earlier question first): the earlier question gives the subject
+    ("focus area 3"), the follow-up what is asked, so "Who coordinates the plan?" after a count of
+    deliverables asks for a person, whatever the earlier question counted."""
+    if any(asked_type(q) in _NOT_STRUCTURAL for q in {question, asked or question}):
         return None
     if (noun := _counted(question)) and not _STRUCTURAL_NOUN.match(noun):
         return None  # "how many Resident Coordinators …" counts something the structure does not hold
