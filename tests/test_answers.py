@@ -136,6 +136,14 @@ def test_a_short_follow_up_that_asks_something_else_gets_no_structural_answer(en
         assert counted.mode == "aggregate" and [c.unit.label for c in counted.citations] == ["D3.1", "D3.2"]
 
 
+@pytest.mark.parametrize("question", ["What role does the Turin Centre play?", "What will the Turin Centre do?"])
+def test_a_name_the_translation_does_not_use_still_finds_its_passage(engine, question):
+    """The English version says "International Training Centre of the ILO"; staff say "Turin Centre" (an
+    alias in the term base). The question is embedded with the name the text uses: it was refused."""
+    a = engine.ask(question)
+    assert a.answered and {"D1.4", "D4.1"} & {c.unit.label for c in a.citations}, a.answer
+
+
 def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_footnote(engine):
     """¶10 names the previous strategy with a marker; the symbol stands in fn 6, which the answer brings."""
     a = engine.ask("Which Governing Body paper set out the previous development cooperation strategy for 2015-17?")

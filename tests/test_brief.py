@@ -60,6 +60,19 @@ def test_chinese_note(engine):
     assert "¶24" in [m.units[0].label for m in b.messages]
 
 
+def test_a_topic_named_as_staff_name_it_is_briefed_and_an_empty_section_says_so(engine):
+    """ "The Turin Centre" is what staff call it; the English version says "International Training Centre of
+    the ILO" (term base): the note is made and lists the Centre's deliverables. A note whose paragraphs cite
+    no paper says so rather than leaving the section blank."""
+    turin = build_briefing(engine, "the Turin Centre")
+    assert {"D1.4", "D4.1"} <= {u.label for u in turin.deliverables}
+    funding = build_briefing(engine, "funding and resource mobilization")
+    md = to_markdown(funding)
+    section = md.split("## Governing Body papers to read next")[1].split("## Annex")[0]
+    assert section.strip(), "the section is blank"
+    assert ("cite no Governing Body paper" in section) == (not funding.papers)
+
+
 def test_unsupported_topic_is_refused(engine):
     with pytest.raises(NoMaterial):
         build_briefing(engine, "a recipe for pork dumplings")

@@ -114,6 +114,7 @@ HEADINGS = ByLanguage(
             "papers": "Governing Body papers to read next",
             "annex": "Annex: cited texts",
             "none": "No 2019 deliverable addresses this topic directly.",
+            "no_papers": "The cited paragraphs cite no Governing Body paper.",
             "purpose_text": "Background for UN Resident Coordinators on “{topic}”, drawn from {sources}. "
             "Every point cites its paragraph.",
             "original": " Quotations are from the {language} text.",
@@ -135,6 +136,7 @@ HEADINGS = ByLanguage(
             "papers": "延伸阅读的理事会文件",
             "annex": "附件：引用原文",
             "none": "没有直接涉及该主题的 2019 年可交付成果。",
+            "no_papers": "所引段落未引用理事会文件。",
             "purpose_text": "供联合国驻地协调员参考的“{topic}”背景材料，依据 {sources}。每一要点均注明所引段落。",
             "original": "引文为{language}原文。",
             "version": "引文：{note}；附件引用原文。",
@@ -358,6 +360,8 @@ def to_markdown(b: Briefing) -> str:
         where = ", ".join(f"[{b.ref(n)}]" for n in notes)
         status = h["in_corpus"] if present else h["not_in_corpus"]
         out.append(f"- {symbol} ({status}; {h['cited_in']} {where})")
+    if not b.papers:
+        out.append(h["no_papers"])
     out += ["", f"## {h['annex']}", ""]
     for u in b.cited:
         out += [f"### {b.ref(u)} — {' › '.join(u.section)}", "", f"> {u.plain_text}", ""]
