@@ -432,7 +432,10 @@ class Engine:
         s = self.settings
         reranking = s.rerank and mode == "hybrid"
         k = top_k or s.top_k
-        r = self.retriever.retrieve(query, mode=mode, k=max(k, s.rerank_depth) if reranking else k, doc=doc, lang=lang)
+        depth = max(k, s.rerank_depth) if reranking else k
+        r = self.retriever.retrieve(query, mode=mode, k=depth, doc=doc, lang=lang)
+        if r.expandable and r.top_dense < self.refusal_threshold(language_of(result.question), r.evidence_language):
+            r = self.retriever.retrieve(query, mode=mode, k=depth, doc=doc, lang=lang, expand=True)
         # The rerank candidates' sentence vectors, read once from the store: the reranker scores them and the
         # answer quotes from them (the quoted units are among the candidates unless the question names them).
         read: tuple[set, list] | None = None

@@ -30,6 +30,7 @@ class Retrieval:
     keyword_weight: float
     timings_ms: dict[str, float]
     evidence_language: str = ""  # the language of the text the best similarity was measured on
+    expandable: bool = False  # the query names a term by a name the text does not use (retrieve(expand=True))
 
 
 def keyword_weight(base: float, coverage: float) -> float:
@@ -73,9 +74,11 @@ class Retriever:
         k: int | None = None,
         doc: str | None = None,
         lang: str | None = None,
+        expand: bool = False,
     ) -> Retrieval:
         """The k best units for the query, of one document when `doc` (an id) is given, else of all.
-        `lang`, the question's language: units are met in their version in that language when they have one."""
+        `lang`, the question's language: units are met in their version in that language when they have one.
+        `expand`: embed the query with the names the text uses for a term it names otherwise (see below)."""
         s, ix = self.settings, self.index
         k = k or s.top_k
         timings: dict[str, float] = {}
@@ -91,8 +94,9 @@ class Retriever:
             ix.open_in_background()  # a cold process: the store opens while the question is embedded
             t = time.perf_counter()
             # A name the text does not use ("Turin Centre" for a version that says "International Training
-            # Centre of the ILO") is embedded with the names it does use, so the similarity meets the text.
-            qvec = self.embedder.embed_query(f"{query} ({'; '.join(synonyms)})" if synonyms else query)
+            # Centre of the ILO") embedded with the names it does use meets the text; asked for when the plain
+            # question finds nothing close (the added names also shift which sentences look closest).
+            qvec = self.embedder.embed_query(f"{query} ({'; '.join(synonyms)})" if expand and synonyms else query)
             timings["embed_ms"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             dense = ix.dense(qvec, s.candidates, doc=doc, lang=lang)
@@ -117,4 +121,4 @@ class Retriever:
         kw_of = dict(keyword)
         hits = [Hit(ix.by_id[uid], score, dense_of.get(uid, 0.0), kw_of.get(uid, 0.0)) for uid, score in ranked[:k]]
         evidence_lang = ix.record_language(dense[0][0], lang) if dense else ""
-        return Retrieval(hits, qvec, dense[0][1] if dense else 0.0, weight, timings, evidence_lang)
+        return Retrieval(hits, qvec, dense[0][1] if dense else 0.0, weight, timings, evidence_lang, bool(synonyms))
