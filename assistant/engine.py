@@ -500,7 +500,8 @@ class Engine:
         picked = A.with_short_units_whole(picked, vectors, qvec, units)
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
-        missing = None if found.units else missing_answer(result.question, quoted)
+        # Named units are checked too: "第16段说的试点在哪四个国家？" is not answered by ¶16, which says four.
+        missing = missing_answer(result.question, quoted)
         # The fitted model judges only answers no pattern confirms: a count, date or name of the kind asked for,
         # found in the quoted text, is better evidence than the question's wording.
         if (
