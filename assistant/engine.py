@@ -397,11 +397,11 @@ class Engine:
         result.answer = A.refusal(symbols, lang)
         result.answered = False
 
-    def _refuse_beyond(self, result: A.Answer, lang: str, missing: str, closest) -> None:
+    def _refuse_beyond(self, result: A.Answer, lang: str, missing: str, closest, named: bool = False) -> None:
         """Refuse a question the paper touches on without answering, saying what it does not give and citing,
-        as related (not as an answer), the passage that comes closest."""
+        as related (not as an answer), the passage that comes closest (`named`: the one the reader named)."""
         symbol = self.docs[closest.doc][0] if closest.doc in self.docs else closest.doc
-        result.answer = A.refusal_beyond(symbol, lang, missing, closest.label)
+        result.answer = A.refusal_beyond(symbol, lang, missing, closest.label, named)
         result.answered = False
         version = lang if closest.version(lang) else ""  # shown in the reader's version, beside the original
         result.related = [{"id": closest.id, "doc": closest.doc, "label": closest.label, "language": version}]
@@ -512,7 +512,7 @@ class Engine:
         ):
             missing = "unanswered"  # no pattern names what is missing; the fitted model judges it is
         if missing is not None:
-            self._refuse_beyond(result, lang, missing, candidates[0])
+            self._refuse_beyond(result, lang, missing, candidates[0], named=bool(found.units))
             return
         result.answer = A.compose_extractive(picked, units, lang, self.docs)
         scores = {h.unit.id: h.dense for h in r.hits}

@@ -22,6 +22,7 @@ from assistant.search.answer_types import asked_type
         ("文件提到了几个重点领域？", "count"),
         ("Which countries make up the group?", "countries"),
         ("该集团包括哪些国家？", "countries"),
+        ("Which four countries ran the pilot?", "countries"),
         ("On what date does the session open?", "day"),
         ("When will the evaluation be presented?", "date"),
         ("评估报告什么时候提交？", "date"),

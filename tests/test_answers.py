@@ -368,7 +368,7 @@ def test_a_status_the_paper_states_is_answered(engine):
         ("In which city will the BAPA+40 conference take place?", "does not say where it is held", "D2.5"),
         ("新一代体面劳动国别计划在哪四个国家试点？", "没有说明具体是哪些国家", "¶16"),
         # A paragraph named in the question is checked like any other evidence (it was quoted as the answer).
-        ("第16段说的试点在哪四个国家？", "没有说明具体是哪些国家", "¶16"),
+        ("第16段说的试点在哪四个国家？", "没有说明具体是哪些国家。[¶16] 谈到了这一主题", "¶16"),
     ],
 )
 def test_a_refusal_says_what_the_paper_does_not_give_and_where_it_comes_closest(engine, question, says, label):

@@ -174,13 +174,21 @@ REFUSAL_BEYOND = ByLanguage(
         "give it.",
     }
 )
+# The same, of the passage the reader named ("第16段说的试点在哪四个国家？"): it is not "the closest".
+REFUSAL_NAMED = ByLanguage(
+    {
+        "zh": "{symbol} 没有说明{what}。[{label}] 谈到了这一主题，但没有给出这一信息。",
+        "en": "{symbol} does not say {what}. [{label}] touches on the subject but does not give it.",
+    }
+)
 
 
-def refusal_beyond(symbol: str, lang: str, missing: str, label: str) -> str:
+def refusal_beyond(symbol: str, lang: str, missing: str, label: str, named: bool = False) -> str:
     """The refusal of a question the paper touches on without answering: what it does not say, and where it
-    comes closest (so the reader can check)."""
+    comes closest, or the passage the reader named (so the reader can check)."""
     zh, en = MISSING.get(missing, ("这一点", "this"))
-    return REFUSAL_BEYOND[lang].format(symbol=symbol, what=zh if lang == "zh" else en, label=label)
+    template = REFUSAL_NAMED if named else REFUSAL_BEYOND
+    return template[lang].format(symbol=symbol, what=zh if lang == "zh" else en, label=label)
 
 
 def original_note(language: str, lang: str, provenance: str = "", source: str = "") -> str:

@@ -63,7 +63,7 @@ _ASKS: list[tuple[str, str]] = [
     ),
     (
         "countries",
-        r"\b(?:which|what) countries\b|\bmember(?:s| states) of\b"
+        r"\b(?:which|what) (?:(?:two|three|four|five|six|seven|other|\d+) )?countries\b|\bmember(?:s| states) of\b"
         r"|\b(?:list|name) (?:the |all )?(?:[\w-]+ ){0,2}countries\b"
         r"|哪些国家|哪几个国家|哪[一二两三四五六七八九十]个国家|包括哪些国家|(?:伙伴|成员)?国有哪些|哪些(?:伙伴|成员)国|(?:列出|列举)[^。？]{0,20}(?:国家|成员国)",
     ),
