@@ -11,6 +11,7 @@ from assistant.search.answer_types import asked_type
     [
         ("In which city will the next regional meeting take place?", "place"),
         ("区域会议在哪个城市举行？", "place"),
+        ("那个会议在哪里开？", "place"),
         ("What is the name of the Deputy Director-General?", "person"),
         ("副局长叫什么名字？", "person"),
         ("How much funding did the Office receive in 2018?", "amount"),

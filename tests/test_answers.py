@@ -229,6 +229,10 @@ def test_a_follow_up_picking_from_a_list_reads_the_list_question():
     for alone in ("How many deliverables are there in total?", "Is there a deadline for the strategy?"):
         assert standalone_question(alone, history) == alone
     assert standalone_question("Who will meet there?", history).startswith("What are the four focus areas")
+    # A short question naming its subject by an acronym stands alone; a bare "Why?" does not.
+    for alone in ("ODA够不够？", "ODA enough?"):
+        assert standalone_question(alone, history) == alone
+    assert standalone_question("Why?", history).startswith("What are the four focus areas")
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 10_000])

@@ -25,6 +25,7 @@ _ZH_ANAPHOR = re.compile(
 )
 _ZH_OPENER = re.compile(r"^(那么|那|还有|另外|此外|以及|并且|而|又)|呢[？?]?$")
 SHORT_EN_WORDS = 4
+_NAMES_ITSELF = re.compile(r"\b[A-Z][A-Z0-9+]{1,}\b|[A-Z]{2,}(?=[\u4e00-\u9fff])")
 SHORT_ZH_CHARS = 6
 
 
@@ -32,9 +33,12 @@ def is_followup(question: str) -> bool:
     q = question.strip()
     words = re.findall(r"[A-Za-z]+", q)
     cjk = re.findall(r"[\u4e00-\u9fff]", q)
+    # A short question that names its own subject by an acronym ("ODA够不够？", "SDG 8?", "ILO?") stands
+    # alone: only a pronoun or an opener ties it to the conversation then.
+    short = not _NAMES_ITSELF.search(q) and (len(cjk) <= SHORT_ZH_CHARS if cjk else len(words) <= SHORT_EN_WORDS)
     if cjk:
-        return bool(_ZH_ANAPHOR.search(q) or _ZH_OPENER.search(q)) or len(cjk) <= SHORT_ZH_CHARS
-    return bool(_EN_ANAPHOR.search(q) or _EN_OPENER.search(q)) or len(words) <= SHORT_EN_WORDS
+        return bool(_ZH_ANAPHOR.search(q) or _ZH_OPENER.search(q)) or short
+    return bool(_EN_ANAPHOR.search(q) or _EN_OPENER.search(q)) or short
 
 
 def standalone_question(question: str, history: list[dict] | None) -> str:

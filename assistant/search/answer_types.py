@@ -134,7 +134,7 @@ _ASKS: list[tuple[str, str]] = [
         "place",
         rf"\b(?:which|what) (?:city|town|country|venue|place)\b.{{0,60}}\b{_WHERE_VERBS}\b"
         rf"|\bin which (?:city|town|country)\b|\bwhere\b.{{0,120}}\b{_WHERE_VERBS}\b"
-        r"|哪个城市|哪座城市|什么城市|在哪里举行|在哪儿举行|在何处|在哪里召开|举办地|地点在|总部设在|总部在哪",
+        r"|哪个城市|哪座城市|什么城市|在何处|在哪(?:里|儿)?(?:举行|召开|举办|开)|举办地|地点在|总部设在|总部在哪",
     ),
     # Which session of a body: a session number, a symbol or the month it meets, not a year alone.
     ("session", r"\b(?:which|what) session\b|\bat which (?:of its )?sessions?\b|哪一?届|第几届"),
