@@ -20,7 +20,7 @@ from .documents.text import UnsafeText, language_of, sanitize
 from .documents.versions import sentence_pairs
 from .search import aggregate, lookup
 from .search.answer_evidence import holds, missing_answer
-from .search.answer_types import STEERING, asked_type
+from .search.answer_types import STEERING, asked_items, asked_type
 from .search.retrieve import RetrievalMode, Retriever
 
 
@@ -501,7 +501,10 @@ class Engine:
         notes = self._notes_to_bring(units, picked, kind, result.question, lang)
         quoted = [x["text"] for x, _ in picked] + [A.text_in(n, lang) for n in notes]
         # Named units are checked too: "第16段说的试点在哪四个国家？" is not answered by ¶16, which says four.
-        missing = missing_answer(result.question, quoted)
+        # A follow-up that asks no kind of its own asks the earlier question's ("Since when has the ILO
+        # published to IATI?" → "And to the OECD DAC?" still asks since when).
+        own = asked_type(result.question) or asked_items(result.question)
+        missing = missing_answer(result.question if own or query == result.question else query, quoted)
         # The fitted model judges only answers no pattern confirms: a count, date or name of the kind asked for,
         # found in the quoted text, is better evidence than the question's wording.
         if (

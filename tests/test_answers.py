@@ -144,6 +144,16 @@ def test_a_name_the_translation_does_not_use_still_finds_its_passage(engine, que
     assert a.answered and {"D1.4", "D4.1"} & {c.unit.label for c in a.citations}, a.answer
 
 
+def test_an_elliptic_follow_up_asks_the_earlier_question_s_kind(engine):
+    """¶24 dates the IATI data (since 2016) but not the OECD DAC's: "And to the OECD DAC?" after "Since when…
+    IATI?" asks since when, and is refused naming ¶24; the first question is answered."""
+    history = [{"role": "user", "content": "Since when has the ILO published data to IATI?"}]
+    first = engine.ask(history[0]["content"])
+    assert first.answered and "2016" in first.answer
+    dac = engine.ask("And to the OECD DAC?", history)
+    assert not dac.answered and "does not say when" in dac.answer and [r["label"] for r in dac.related] == ["¶24"]
+
+
 def test_a_document_asked_for_through_a_footnote_marker_is_quoted_with_that_footnote(engine):
     """¶10 names the previous strategy with a marker; the symbol stands in fn 6, which the answer brings."""
     a = engine.ask("Which Governing Body paper set out the previous development cooperation strategy for 2015-17?")
