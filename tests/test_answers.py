@@ -80,6 +80,9 @@ def test_out_of_scope_questions_are_refused(engine, question):
         ("脚注 1 写的是什么？", "fn 1"),
         ("Que dit le paragraphe 19 ?", "¶19"),
         ("¿Qué dice la nota 18?", "fn 18"),
+        # Named, not numbered: the English version never says "draft decision" (it was refused).
+        ("What is the draft decision?", "¶32"),
+        ("决定草案是什么？", "¶32"),
     ],
 )
 def test_direct_lookups_go_straight_to_the_unit(engine, question, label):
@@ -369,6 +372,12 @@ def test_what_the_paper_only_mentions_is_not_answered(engine, question):
     the forum will review: none answers what is asked, however close it is."""
     a = engine.ask(question)
     assert not a.answered and a.citations == [], a.answer
+
+
+def test_whether_the_draft_decision_was_adopted_is_refused_naming_it(engine):
+    """¶32 is the draft decision; the paper cannot say what the Governing Body then decided."""
+    a = engine.ask("Was the draft decision adopted?")
+    assert not a.answered and [r["label"] for r in a.related] == ["¶32"]
 
 
 def test_a_status_the_paper_states_is_answered(engine):

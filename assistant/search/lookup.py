@@ -21,6 +21,8 @@ _NOTE = re.compile(
 )
 _SESSION = re.compile(r"\b(?:GB|ILC)\.\d{2,3}\b(?!/)")
 _DELIVERABLE = re.compile(r"\bD(\d)\.(\d{1,2})\b")
+# The paper's draft decision, named rather than numbered (its unit is of kind "decision").
+_DECISION = re.compile(r"\bdraft decision\b|决定草案|\bprojet de décision\b|\bproyecto de decisión\b", re.IGNORECASE)
 # Words that ask for a named unit's text rather than about it: "What does … say?", "…写的是什么",
 # "Que dit …", "¿Qué dice …".
 _LOOKUP_WORDS = frozenset(
@@ -54,7 +56,7 @@ WHERE_CITED = re.compile(r"\bcit(e|es|ed|ing|ation)|referenc|footnote|引用|提
 def find(
     question: str, units: list[Unit], symbol_units: list[Unit] | None = None, corpus_symbols=frozenset()
 ) -> Lookup:
-    """Resolve the paragraph, footnote, deliverable and symbol references in a question.
+    """Resolve the paragraph, footnote, deliverable, draft decision and symbol references in a question.
 
     Numbers resolve in `units` (one document); symbols in `symbol_units` (default: the same). A symbol
     of a corpus document is a question about that document, not a reference, unless the question asks
@@ -75,6 +77,9 @@ def find(
         key = (int(m[1]), int(m[2]))
         (out.units.append(delivs[key]) if key in delivs else out.unknown.append(f"D{key[0]}.{key[1]}"))
     rest = _DELIVERABLE.sub(" ", rest)
+    if _DECISION.search(question):
+        out.units.extend(u for u in units if u.kind == "decision")
+        rest = _DECISION.sub(" ", rest)
     for sym in dict.fromkeys(SYMBOL.findall(question)):
         if sym in corpus_symbols and not WHERE_CITED.search(question):
             continue
