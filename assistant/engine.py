@@ -314,6 +314,15 @@ class Engine:
             return s.refusal_threshold_cross
         return s.refusal_threshold_zh if lang == "zh" else s.refusal_threshold_en
 
+    def retrieve(self, query: str, asked: str, **options):
+        """The retriever's answer (`options`: its keywords), asked again with the text's names for a term the
+        query names otherwise when the plain query finds nothing above the refusal threshold of a question in
+        `asked` ("Turin Centre" against a version that says "International Training Centre of the ILO")."""
+        r = self.retriever.retrieve(query, **options)
+        if r.expandable and r.top_dense < self.refusal_threshold(asked, r.evidence_language):
+            r = self.retriever.retrieve(query, expand=True, **options)
+        return r
+
     def _rerank(self, r, question: str, lang: str, sentences: list | None = None) -> list:
         """The retrieved hits reordered by the reranking stage (search/rerank.py): the order its llama-index
         postprocessor gives, computed without building nodes (importing llama-index costs a one-shot question
@@ -433,9 +442,7 @@ class Engine:
         reranking = s.rerank and mode == "hybrid"
         k = top_k or s.top_k
         depth = max(k, s.rerank_depth) if reranking else k
-        r = self.retriever.retrieve(query, mode=mode, k=depth, doc=doc, lang=lang)
-        if r.expandable and r.top_dense < self.refusal_threshold(language_of(result.question), r.evidence_language):
-            r = self.retriever.retrieve(query, mode=mode, k=depth, doc=doc, lang=lang, expand=True)
+        r = self.retrieve(query, language_of(result.question), mode=mode, k=depth, doc=doc, lang=lang)
         # The rerank candidates' sentence vectors, read once from the store: the reranker scores them and the
         # answer quotes from them (the quoted units are among the candidates unless the question names them).
         read: tuple[set, list] | None = None

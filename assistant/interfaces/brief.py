@@ -181,11 +181,8 @@ def build_briefing_stream(
     # A bare topic is phrased as a question: the refusal thresholds were calibrated on questions.
     asked = language_of(topic)
     query = f"关于{topic}，文件说了什么？" if asked == "zh" else f"What does the paper say about {topic}?"
-    r = engine.retriever.retrieve(query, k=max(15, high * 3), doc=doc, lang=asked)
+    r = engine.retrieve(query, asked, k=max(15, high * 3), doc=doc, lang=asked)
     threshold = engine.refusal_threshold(asked, r.evidence_language)
-    if r.expandable and r.top_dense < threshold:  # named as staff name it, not as the text does
-        r = engine.retriever.retrieve(query, k=max(15, high * 3), doc=doc, lang=asked, expand=True)
-        threshold = engine.refusal_threshold(asked, r.evidence_language)
     if r.top_dense < threshold or not r.hits:
         where = engine.docs[doc][0] if doc else engine.symbol
         raise NoMaterial(f"{where} has nothing close enough to “{topic}” to brief on")
